@@ -1,0 +1,165 @@
+/* Boot order.  Each step only uses what the steps before it set up; the order
+ * is the documentation of the dependencies (docs/architecture.md). */
+#include "arch/x86/acpi.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/emu_exit.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/pic.h"
+#include "arch/x86/tsc.h"
+#include "kernel/boot_info.h"
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/layout.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/pages.h"
+#include "kernel/mm/paging.h"
+#include "kernel/multiboot2.h"
+#include "kernel/options.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/pvh.h"
+#include "kernel/smp.h"
+#include "kernel/uart16550.h"
+
+u64 image_load_phys = IMAGE_LINK_PHYS;
+
+static struct boot_info boot_info;
+static struct acpi_info acpi;
+
+/* Physical memory through the identity map, refusing what it does not cover. */
+static bool identity_read(void *ctx, u64 pa, void *buf, size_t len)
+{
+	u64 limit = paging_identity_limit();
+	u64 lowest = PAGE_SIZE; /* page 0 is unmapped in the host page tables */
+	(void)ctx;
+	if (limit == 0) {
+		/* Still on the boot stub's tables: 4 GiB, page 0 included (QEMU puts
+		 * the PVH memory map there). */
+		limit = 4 * GIB;
+		lowest = 0;
+	}
+	if (pa < lowest || pa >= limit || len > limit - pa)
+		return false;
+	memcpy(buf, phys_to_virt(pa), len);
+	return true;
+}
+
+static const struct phys_reader identity_reader = {identity_read, NULL};
+
+static void parse_boot_info(u32 magic, u64 info_phys)
+{
+	int rc;
+
+	if (magic == MB2_BOOTLOADER_MAGIC)
+		rc = mb2_parse(phys_to_virt(info_phys), info_phys, &boot_info);
+	else
+		rc = pvh_parse(&identity_reader, info_phys, &boot_info);
+	if (rc < 0)
+		panic("the boot loader's information block at %llx is unusable",
+		      (unsigned long long)info_phys);
+	if (!boot_info.loader_name[0])
+		strlcpy(boot_info.loader_name, magic == MB2_BOOTLOADER_MAGIC ? "multiboot2" : "PVH",
+			sizeof(boot_info.loader_name));
+}
+
+static void acpi_init(void)
+{
+	u64 rsdp = boot_info.rsdp_phys;
+
+	if (!rsdp && !boot_info.rsdp_len && acpi_find_rsdp(&identity_reader, &rsdp) < 0)
+		panic("no ACPI RSDP: the hypervisor needs the MADT to find the CPUs");
+	if (acpi_parse(&identity_reader, rsdp, boot_info.rsdp_len ? boot_info.rsdp : NULL,
+		       boot_info.rsdp_len, &acpi) < 0)
+		panic("the ACPI tables are unusable");
+	acpi_log_summary(&acpi);
+	if (!acpi.has_madt)
+		panic("no MADT: cannot enumerate CPUs");
+}
+
+static void debug_fault(int kind)
+{
+	/* Through volatile pointers so the compiler emits the faulting access
+	 * instead of reasoning about undefined behaviour. */
+	static volatile u64 zero;
+	volatile u64 *unmapped = (volatile u64 *)(zero + 0x10);
+
+	printk(LOG_INFO, "hv: debug_fault: taking a deliberate exception now\n");
+	switch (kind) {
+	case DEBUG_FAULT_PF:
+		*unmapped = 0xdead;
+		break;
+	case DEBUG_FAULT_UD:
+		__asm__ volatile("ud2");
+		break;
+	case DEBUG_FAULT_GP:
+		wrmsr(0xFFFFFFFF, 0); /* no such MSR */
+		break;
+	case DEBUG_FAULT_DE:
+		__asm__ volatile("divq %2" ::"a"(1ULL), "d"(0ULL), "r"(zero) : "cc");
+		break;
+	}
+	panic("debug_fault %d returned", kind);
+}
+
+void kernel_entry(u32 magic, u64 info_phys, u64 load_delta);
+void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
+{
+	tsc_at_entry = rdtsc();
+	image_load_phys = IMAGE_LINK_PHYS + load_delta;
+
+	cpu_features_detect();
+	smp_init_bsp(cpu_features.x2apic ? 0 : 0);
+	console_init(COM1_PORT, 115200);
+	printk_plain("\n");
+	printk(LOG_INFO, "hv: booting hypervisor %s (%s entry, image at %llx)\n", HV_VERSION,
+	       magic == MB2_BOOTLOADER_MAGIC ? "multiboot2" : "PVH",
+	       (unsigned long long)image_load_phys);
+
+	parse_boot_info(magic, info_phys);
+	int problems = options_parse(boot_info.cmdline);
+	console_loglevel = hv_options.loglevel;
+	if (options_console_port() != COM1_PORT || hv_options.baud != 115200) {
+		printk(LOG_INFO, "hv: console moves to port %x at %llu baud\n",
+		       options_console_port(), (unsigned long long)hv_options.baud);
+		console_init(options_console_port(), (u32)hv_options.baud);
+	}
+	printk(LOG_INFO, "hv: loader '%s', command line '%s'\n", boot_info.loader_name,
+	       boot_info.cmdline);
+	if (problems) {
+		printk(LOG_WARN, "hv: %d command-line problem(s); known options:\n", problems);
+		options_log_help();
+	}
+	printk(LOG_INFO, "cpu: %s, %s, family %x model %x stepping %x, %u-bit physical\n",
+	       cpu_features.vendor, cpu_features.brand[0] ? cpu_features.brand : "(no brand)",
+	       cpu_features.family, cpu_features.model, cpu_features.stepping,
+	       cpu_features.phys_addr_bits);
+
+	pic_disable();
+	pages_init(&boot_info);
+	paging_init();
+	acpi_init();
+	lapic_init_bsp(hv_options.x2apic);
+	this_cpu()->apic_id = lapic_id();
+	tsc_init(acpi.pm_timer_port, acpi.pm_timer_32bit);
+
+	u32 cpus = smp_boot_aps(&acpi, (u32)hv_options.maxcpus);
+	u32 answered = smp_selftest();
+	if (answered != cpus)
+		panic("only %u of %u CPUs answered the cross-call self-test", answered, cpus);
+	printk(LOG_INFO, "smp: %u CPU(s) online, cross-call round trip ok on all\n", cpus);
+
+	if (hv_options.debug_fault != DEBUG_FAULT_NONE)
+		debug_fault(hv_options.debug_fault);
+
+	u64 tsc_ready = rdtsc();
+	printk(LOG_INFO, "hv: boot tsc_at_entry=%llu tsc_at_ready=%llu\n",
+	       (unsigned long long)tsc_at_entry, (unsigned long long)tsc_ready);
+	printk_plain("hv: ready cpus=%u mem_free_mib=%llu virt=%s\n", cpus,
+		     (unsigned long long)(pages_free_count() * PAGE_SIZE / MIB), cpu_virt_name());
+	if (hv_options.exit_when_ready)
+		emu_exit(EMU_EXIT_READY);
+
+	/* No guest yet: the boot CPU idles like the others, serving cross-calls. */
+	for (;;)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}

@@ -1,0 +1,58 @@
+#include "kernel/options.h"
+#include "kernel/cmdline.h"
+#include "kernel/config.h"
+#include "kernel/printk.h"
+#include "kernel/uart16550.h"
+
+struct hv_options hv_options = {
+	.com = 1,
+	.baud = 115200,
+	.loglevel = LOG_INFO,
+	.maxcpus = HV_MAX_CPUS,
+	.x2apic = X2APIC_AUTO,
+	.debug_fault = DEBUG_FAULT_NONE,
+};
+
+static const char *const loglevel_names[] = {"err", "warn", "info", "debug", NULL};
+static const char *const debug_fault_names[] = {"none", "pf", "ud", "gp", "de", NULL};
+static const char *const x2apic_names[] = {"auto", "on", "off", NULL};
+
+static const struct cmdline_opt option_table[] = {
+	{.name = "com", .type = OPT_UINT, .target = &hv_options.com, .min = 1, .max = 0xFFFF,
+	 .help = "console UART: 1-4 for COM1-COM4, or an I/O port (default 1)"},
+	{.name = "baud", .type = OPT_UINT, .target = &hv_options.baud, .min = 50, .max = 115200,
+	 .help = "console speed in bit/s (default 115200)"},
+	{.name = "loglevel", .type = OPT_ENUM, .target = &hv_options.loglevel,
+	 .choices = loglevel_names, .help = "err|warn|info|debug (default info)"},
+	{.name = "maxcpus", .type = OPT_UINT, .target = &hv_options.maxcpus, .min = 1,
+	 .max = HV_MAX_CPUS, .help = "bring up at most this many CPUs"},
+	{.name = "x2apic", .type = OPT_ENUM, .target = &hv_options.x2apic,
+	 .choices = x2apic_names, .help = "auto|on|off: physical APIC mode (default auto)"},
+	{.name = "debug_fault", .type = OPT_ENUM, .target = &hv_options.debug_fault,
+	 .choices = debug_fault_names,
+	 .help = "none|pf|ud|gp|de: take this exception on purpose after boot (tests the crash dump)"},
+	{.name = "exit_when_ready", .type = OPT_FLAG, .target = &hv_options.exit_when_ready,
+	 .help = "after the ready line, end the emulator run (QEMU isa-debug-exit, Bochs port 0x8900)"},
+	{.name = "panic_exit", .type = OPT_FLAG, .target = &hv_options.panic_exit,
+	 .help = "after a panic dump, end the emulator run instead of halting"},
+};
+
+int options_parse(const char *cmdline)
+{
+	return cmdline_parse(cmdline, option_table, ARRAY_SIZE(option_table));
+}
+
+u16 options_console_port(void)
+{
+	static const u16 com_ports[] = {COM1_PORT, COM2_PORT, COM3_PORT, COM4_PORT};
+
+	if (hv_options.com >= 1 && hv_options.com <= 4)
+		return com_ports[hv_options.com - 1];
+	return (u16)hv_options.com;
+}
+
+void options_log_help(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++)
+		printk(LOG_INFO, "  %-16s %s\n", option_table[i].name, option_table[i].help);
+}

@@ -1,0 +1,28 @@
+/* The hypervisor command line, parsed once at boot (docs in README.md). */
+#ifndef HV_KERNEL_OPTIONS_H
+#define HV_KERNEL_OPTIONS_H
+
+#include "kernel/types.h"
+
+enum debug_fault { DEBUG_FAULT_NONE, DEBUG_FAULT_PF, DEBUG_FAULT_UD, DEBUG_FAULT_GP, DEBUG_FAULT_DE };
+enum x2apic_mode { X2APIC_AUTO, X2APIC_ON, X2APIC_OFF };
+
+struct hv_options {
+	u64 com;      /* 1-4 for COM1-COM4, or an I/O port */
+	u64 baud;
+	int loglevel; /* enum log_level */
+	u64 maxcpus;
+	int x2apic;   /* enum x2apic_mode */
+	int debug_fault;
+	bool exit_when_ready;
+	bool panic_exit;
+};
+
+extern struct hv_options hv_options;
+
+/* Returns the number of problems (each already reported). */
+int options_parse(const char *cmdline);
+u16 options_console_port(void);
+void options_log_help(void);
+
+#endif

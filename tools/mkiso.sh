@@ -1,0 +1,45 @@
+#!/bin/bash
+# Build a BIOS GRUB rescue ISO that boots the hypervisor through multiboot2.
+#   tools/mkiso.sh OUT.iso HV.ELF "HV_CMDLINE" [MODULE_FILE "MODULE_CMDLINE"]...
+# GRUB talks on COM1 at 115200 and boots the only entry at once.  The module
+# files are copied to /boot/<basename> in the ISO.
+set -euo pipefail
+
+if [ $# -lt 3 ] || [ $(( ($# - 3) % 2 )) -ne 0 ]; then
+	echo "usage: $0 OUT.iso HV.ELF \"HV_CMDLINE\" [MODULE_FILE \"MODULE_CMDLINE\"]..." >&2
+	exit 2
+fi
+out=$1 elf=$2 cmdline=$3
+shift 3
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mkiso.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/iso/boot/grub"
+cp "$elf" "$tmp/iso/boot/hv.elf"
+
+cfg=$tmp/iso/boot/grub/grub.cfg
+cat >"$cfg" <<CFG
+serial --unit=0 --speed=115200
+terminal_input serial console
+terminal_output serial console
+set timeout=0
+menuentry "hv" {
+	multiboot2 /boot/hv.elf $cmdline
+CFG
+while [ $# -gt 0 ]; do
+	name=$(basename "$1")
+	cp "$1" "$tmp/iso/boot/$name"
+	printf '\tmodule2 /boot/%s %s\n' "$name" "$2" >>"$cfg"
+	shift 2
+done
+echo "}" >>"$cfg"
+
+# Only the modules this config needs, and no locales/fonts/themes: under a second.
+if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$tmp/out.iso" "$tmp/iso" \
+	--install-modules="multiboot2 normal serial terminal boot configfile iso9660 biosdisk part_msdos" \
+	--locales= --fonts= --themes= >"$tmp/log" 2>&1; then
+	cat "$tmp/log" >&2
+	echo "mkiso: grub-mkrescue failed" >&2
+	exit 1
+fi
+mv "$tmp/out.iso" "$out"
