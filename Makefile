@@ -29,19 +29,32 @@ KLDFLAGS   := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn
 .PHONY: all iso test unit scenarios run bench clean deps
 all: $(BUILD)/hv.elf $(BUILD)/hv.iso
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 $(BUILD)/obj/%.o: %.c
+	$(call say,CC,$<)
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.S
+	$(call say,AS,$<)
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -c $< -o $@
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
 
 $(BUILD)/hv.elf: $(IMAGE_OBJ) linker.ld
-	$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(IMAGE_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(IMAGE_OBJ)
 
 $(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh
-	tools/mkiso.sh $@ $(BUILD)/hv.elf ""
+	$(call say,ISO,$@)
+	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf ""
 
 iso: $(BUILD)/hv.iso
 
@@ -60,8 +73,9 @@ unit_deps    = $(shell sed -n 's|^/\* unit-sources: \(.*\) \*/$$|\1|p' $(1))
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(call unit_deps,tests/unit/%.c) $$(wildcard tests/unit/*.h)
+	$(call say,UNIT,$@)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check)
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check)
 
 unit: deps $(UNIT_BINS)
 	@$(PYTHON) tests/run_unit.py $(UNIT_BINS)

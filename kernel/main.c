@@ -76,7 +76,7 @@ static void acpi_init(void)
 		panic("no MADT: cannot enumerate CPUs");
 }
 
-static void debug_fault(int kind)
+static __attribute__((noinline)) void debug_fault(int kind)
 {
 	/* Through volatile pointers so the compiler emits the faulting access
 	 * instead of reasoning about undefined behaviour. */

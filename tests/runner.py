@@ -309,7 +309,8 @@ def module_args(scenario, build):
 
 def make_iso(out, elf, cmdline, modules):
     p = subprocess.run([str(MKISO), str(out), str(elf), cmdline, *modules],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, TMPDIR=str(Path(out).parent)))
     if p.returncode != 0:
         raise RuntimeError("mkiso failed: " + (p.stderr.strip().splitlines() or ["?"])[-1])
 
@@ -481,6 +482,10 @@ def main():
         print(f"runner: {e}", file=sys.stderr)
         return 2
 
+    # Emulators run in their own sessions, so a Ctrl-C or a kill of the runner would
+    # not reach them: turn both into KeyboardInterrupt, which kills them.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     workers = max(1, args.j)
     bochs_slots = threading.Semaphore(BOCHS_MAX_PARALLEL)
     totals = [0, 0]

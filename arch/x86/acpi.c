@@ -742,9 +742,10 @@ void acpi_log_summary(const struct acpi_info *info)
 	struct strbuf tok;
 	u32 enabled = 0;
 
-	pr_info("acpi: RSDP rev %u (OEM '%s') at 0x%llx, %s at 0x%llx\n",
-		(unsigned)info->revision, info->oem_id, (unsigned long long)info->rsdp_phys,
-		info->root_is_xsdt ? "XSDT" : "RSDT", (unsigned long long)info->root_phys);
+	rsdp_label(&tok, info->rsdp_phys);
+	pr_info("acpi: RSDP %s, revision %u, OEM '%s'; %s at 0x%llx\n", tok.s,
+		(unsigned)info->revision, info->oem_id, info->root_is_xsdt ? "XSDT" : "RSDT",
+		(unsigned long long)info->root_phys);
 
 	ll_init(&line, "acpi: tables:");
 	for (u32 i = 0; i < info->table_count; i++) {

@@ -131,7 +131,6 @@ void paging_init(void)
 	map_image_range(__data_start, __image_end, PTE_RW | pte_nx);
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr3(paging_root());
-	printk(LOG_INFO, "paging: identity map to %llu GiB%s, image text RX, data NX\n",
-	       (unsigned long long)(identity_limit / GIB),
-	       cpu_features.pdpe1gb ? " (1 GiB pages above 4 GiB)" : "");
+	printk(LOG_INFO, "paging: identity map to %llu GiB (%s pages above 4 GiB), image text RX, data NX\n",
+	       (unsigned long long)(identity_limit / GIB), cpu_features.pdpe1gb ? "1 GiB" : "2 MiB");
 }

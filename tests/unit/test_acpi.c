@@ -1143,6 +1143,7 @@ START_TEST(log_summary_lines)
 
 	fake_printk_reset();
 	acpi_log_summary(&info);
+	ck_assert(fake_printk_contains("RSDP copy, revision 0, OEM 'HVTEST'; RSDT at 0x7fe0000"));
 	ck_assert(fake_printk_contains("tables: FACP@0x7fe1000 APIC@0x7fe2000"));
 	ck_assert(fake_printk_contains("43 CPUs (42 enabled"));
 	ck_assert(fake_printk_contains("APIC ids: 0 2(off) 300 1000000"));
