@@ -78,7 +78,7 @@ $(BUILD)/unit/%: tests/unit/%.c $$(call unit_deps,tests/unit/%.c) $$(wildcard te
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check)
 
 unit: deps $(UNIT_BINS)
-	@$(PYTHON) tests/run_unit.py $(UNIT_BINS)
+	@$(PYTHON) tests/runner.py --build $(BUILD) --unit "$(UNIT_BINS)"
 
 scenarios: deps all
 	@$(PYTHON) tests/runner.py --build $(BUILD) tests/scenarios
@@ -98,3 +98,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Test guests (tests/guests/) bring their own build rules.
+-include tests/guests/guests.mk

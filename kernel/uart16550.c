@@ -17,6 +17,7 @@
 #define MCR_DTR_RTS_OUT2 0x0B
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
+#define LSR_TX_IDLE 0x40
 
 /* Bounded wait for the transmitter: a missing UART reads 0xFF (looks empty),
  * a wedged one must not hang the hypervisor. */
@@ -59,4 +60,12 @@ int uart_getc(void)
 u16 uart_port(void)
 {
 	return uart_base;
+}
+
+void uart_drain(void)
+{
+	for (u32 i = 0; i < UART_TX_SPIN_LIMIT; i++) {
+		if (inb(uart_base + UART_LSR) & LSR_TX_IDLE)
+			return;
+	}
 }

@@ -15,5 +15,8 @@ void uart_putc(char c);
 /* Returns -1 when no byte is waiting. */
 int uart_getc(void);
 u16 uart_port(void);
+/* Waits (bounded) until every byte written has left the transmitter: an
+ * emulator that is about to quit drops whatever is still queued. */
+void uart_drain(void);
 
 #endif

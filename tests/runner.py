@@ -25,6 +25,7 @@ time, so Bochs runs are capped at BOCHS_MAX_PARALLEL below.
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import re
@@ -156,14 +157,13 @@ def load_runs(scenario_dir, machines):
                 raise ConfigError(f"{where}: expect must not be empty")
             for mod in s.get("modules", []):
                 check_table(f"{where}: module", mod, {"file": str, "cmdline": str}, {"file"})
+            counts = s.get("max_count", {})
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values()):
+                raise ConfigError(f"{where}: max_count values must be integers")
             for name in s["machines"]:
                 if name not in machines:
                     raise ConfigError(f"{where}: unknown machine '{name}'")
                 m = machines[name]
-                counts = s.get("max_count", {})
-                for n in counts.values():
-                    if not isinstance(n, int) or isinstance(n, bool):
-                        raise ConfigError(f"{where}: max_count values must be integers")
                 runs.append(Run(s, name, m,
                                 compile_patterns(where, s["expect"], m),
                                 compile_patterns(where, s.get("reject", []), m),
@@ -339,28 +339,26 @@ def run_scenario(run, build, logs, bochs_slots):
             return Result(run.name, 0, 1, str(e), [])
         if m["emulator"] == "qemu":
             cmd = qemu_command(m, log, elf, s["cmdline"], iso)
-            slot = None
+            slot = contextlib.nullcontext()
         else:
             (tmp / "bochsrc").write_text(bochs_config(m, iso, log, bochs_log))
             (tmp / "debugger.rc").write_text("c\n")  # continue, else it waits at its prompt
             cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "debugger.rc"]
             slot = bochs_slots
-        start = time.monotonic()
-        if slot:
-            slot.acquire()
-        try:
+        with slot:
+            start = time.monotonic()
             status, stopped = run_group(cmd, timeout, console, cwd=tmp,
                                         watch=lambda: grub_failure(log) if iso else None)
-        finally:
-            if slot:
-                slot.release()
-        elapsed = time.monotonic() - start
+            elapsed = time.monotonic() - start
     problems = judge(run, log, status, stopped, bochs_log)
     if not problems:
         return Result(run.name, 1, 0, f"({elapsed:.1f}s)", [])
     details = tail(log) if log.exists() and log.stat().st_size else \
         ["    (serial log empty; emulator output follows)"] + tail(console)
-    where = f"log: {rel(log)}" + (f", bochs log: {rel(bochs_log)}" if m["emulator"] == "bochs" else "")
+    where = f"log: {rel(log)}"
+    if m["emulator"] == "bochs":
+        where += f", bochs log: {rel(bochs_log)}"
+        details += bochs_errors(bochs_log)
     return Result(run.name, 0, 1, "; ".join(problems) + f" ({elapsed:.1f}s)",
                   details + [f"    ({where})"])
 
@@ -386,12 +384,23 @@ def grub_failure(log):
     return None
 
 
+def bochs_errors(bochs_log, n=8):
+    """The last error and panic lines of Bochs's log (VM-entry failures show here)."""
+    try:
+        lines = read_lines(bochs_log)
+    except OSError:
+        return []
+    errors = [line for line in lines if re.match(r"\d+[ep]\[", line)]
+    return ["    bochs: " + line for line in errors[-n:]]
+
+
 def check_exit(run, status, stopped, bochs_log):
-    """How the emulator ended: (problems, pattern of a line the log must have).  QEMU: its exit status must be
-    qemu_exit.  Bochs always exits 1, so for an odd qemu_exit (an isa-debug-exit
-    value) Bochs must have quit through its shutdown port and the serial log must
-    have the hypervisor's `emulator exit code=0xNN` line with NN = qemu_exit >> 1;
-    any other Bochs panic (triple fault, ...) is reported."""
+    """How the emulator ended: (problems, pattern of a line the log must have).
+    QEMU: its exit status must be qemu_exit.  Bochs always exits 1, so for an odd
+    qemu_exit (an isa-debug-exit value) Bochs must have quit through its shutdown
+    port and the serial log must have the hypervisor's `emulator exit code=0xNN`
+    line with NN = qemu_exit >> 1; any other Bochs panic (triple fault, ...) is
+    reported."""
     if stopped:
         return [stopped], None
     want = run.scenario.get("qemu_exit")
@@ -441,12 +450,15 @@ def judge(run, log, status, stopped, bochs_log):
 # ---- main -----------------------------------------------------------------------
 
 def run_all(jobs, workers, totals):
-    """Run the callables in parallel, printing each result as it completes."""
+    """Run the (name, callable) jobs in parallel, printing each result as it completes."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(job) for job in jobs]
+        futures = {pool.submit(job): name for name, job in jobs}
         try:
             for future in concurrent.futures.as_completed(futures):
-                r = future.result()
+                try:
+                    r = future.result()
+                except Exception as e:  # e.g. the emulator binary is missing
+                    r = Result(futures[future], 0, 1, f"runner error: {e}", [])
                 totals[0] += r.passed
                 totals[1] += r.failed
                 if r.failed:
@@ -490,8 +502,9 @@ def main():
     bochs_slots = threading.Semaphore(BOCHS_MAX_PARALLEL)
     totals = [0, 0]
     try:
-        run_all([lambda b=b: run_unit(b, logs) for b in args.unit.split()], workers, totals)
-        run_all([lambda r=r: run_scenario(r, build, logs, bochs_slots) for r in runs],
+        run_all([("unit/" + Path(b).name, lambda b=b: run_unit(b, logs))
+                 for b in args.unit.split()], workers, totals)
+        run_all([(r.name, lambda r=r: run_scenario(r, build, logs, bochs_slots)) for r in runs],
                 workers, totals)
     except KeyboardInterrupt:
         print("runner: interrupted", file=sys.stderr)

@@ -12,11 +12,28 @@ fi
 out=$1 elf=$2 cmdline=$3
 shift 3
 
+# GRUB's script parser would expand $, ;, { and friends: single-quote the words
+# that have them.  GRUB's loader escapes quotes and backslashes in what it passes
+# on, so those cannot reach the kernel unchanged: refuse them.
+grub_words() {
+	local words w res=()
+	case $1 in *[\'\"\\]*)
+		echo "mkiso: quotes and backslashes do not pass through GRUB: $1" >&2
+		exit 2
+	esac
+	read -r -a words <<<"$1"
+	for w in "${words[@]}"; do
+		if [[ $w =~ ^[A-Za-z0-9_=,.:/+@%-]+$ ]]; then res+=("$w"); else res+=("'$w'"); fi
+	done
+	echo "${res[*]}"
+}
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mkiso.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/iso/boot/grub"
 cp "$elf" "$tmp/iso/boot/hv.elf"
 
+hv_args=$(grub_words "$cmdline")
 cfg=$tmp/iso/boot/grub/grub.cfg
 cat >"$cfg" <<CFG
 serial --unit=0 --speed=115200
@@ -24,12 +41,17 @@ terminal_input serial console
 terminal_output serial console
 set timeout=0
 menuentry "hv" {
-	multiboot2 /boot/hv.elf $cmdline
+	multiboot2 /boot/hv.elf $hv_args
 CFG
 while [ $# -gt 0 ]; do
 	name=$(basename "$1")
+	if [ -e "$tmp/iso/boot/$name" ]; then
+		echo "mkiso: two files would be /boot/$name" >&2
+		exit 2
+	fi
 	cp "$1" "$tmp/iso/boot/$name"
-	printf '\tmodule2 /boot/%s %s\n' "$name" "$2" >>"$cfg"
+	mod_args=$(grub_words "$2")
+	printf '\tmodule2 /boot/%s %s\n' "$name" "$mod_args" >>"$cfg"
 	shift 2
 done
 echo "}" >>"$cfg"
