@@ -9,7 +9,7 @@ PYTHON     := python3
 
 # Sources of the hypervisor image.  Everything in these folders is linked in;
 # tests/unit compiles the pure-logic files among them natively.
-IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm
+IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm kernel/vm svm vmx
 IMAGE_C    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.c))
 IMAGE_S    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.S))
 IMAGE_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(IMAGE_C)) \
@@ -27,7 +27,7 @@ KASFLAGS   := -I. -D__ASSEMBLY__ -MMD -MP
 KLDFLAGS   := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
 .PHONY: all iso test unit scenarios run bench clean deps
-all: $(BUILD)/hv.elf $(BUILD)/hv.iso
+all: $(BUILD)/hv.elf $(BUILD)/hv.iso guests
 
 # V=1 shows the full commands.
 ifeq ($(V),1)

@@ -20,6 +20,9 @@
 #include "kernel/pvh.h"
 #include "kernel/smp.h"
 #include "kernel/uart16550.h"
+#include "kernel/vm/backend.h"
+#include "kernel/vm/vm.h"
+#include "kernel/vm/vm_create.h"
 
 u64 image_load_phys = IMAGE_LINK_PHYS;
 
@@ -135,7 +138,7 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 	       cpu_features.phys_addr_bits);
 
 	pic_disable();
-	pages_init(&boot_info);
+	pages_init(&boot_info, hv_options.hv_mem);
 	paging_init();
 	acpi_init();
 	lapic_init_bsp(hv_options.x2apic);
@@ -151,15 +154,20 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 	if (hv_options.debug_fault != DEBUG_FAULT_NONE)
 		debug_fault(hv_options.debug_fault);
 
+	bool have_vm = vm_create(&acpi, &boot_info);
+
 	u64 tsc_ready = rdtsc();
 	printk(LOG_INFO, "hv: boot tsc_at_entry=%llu tsc_at_ready=%llu\n",
 	       (unsigned long long)tsc_at_entry, (unsigned long long)tsc_ready);
 	printk_plain("hv: ready cpus=%u mem_free_mib=%llu virt=%s\n", cpus,
-		     (unsigned long long)(pages_free_count() * PAGE_SIZE / MIB), cpu_virt_name());
+		     (unsigned long long)(pages_free_count() * PAGE_SIZE / MIB),
+		     have_vm ? vm_backend->name : cpu_virt_name());
 	if (hv_options.exit_when_ready)
 		emu_exit(EMU_EXIT_READY);
 
-	/* No guest yet: the boot CPU idles like the others, serving cross-calls. */
+	if (have_vm)
+		vp_run_loop(the_vm.vps[0]);
+	/* No guest: the boot CPU idles like the others, serving cross-calls. */
 	for (;;)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 }

@@ -9,6 +9,7 @@ struct hv_options hv_options = {
 	.baud = 115200,
 	.loglevel = LOG_INFO,
 	.maxcpus = HV_MAX_CPUS,
+	.hv_mem = 32 * MIB,
 	.x2apic = X2APIC_AUTO,
 	.debug_fault = DEBUG_FAULT_NONE,
 };
@@ -26,6 +27,8 @@ static const struct cmdline_opt option_table[] = {
 	 .choices = loglevel_names, .help = "err|warn|info|debug (default info)"},
 	{.name = "maxcpus", .type = OPT_UINT, .target = &hv_options.maxcpus, .min = 1,
 	 .max = HV_MAX_CPUS, .help = "bring up at most this many CPUs"},
+	{.name = "hv_mem", .type = OPT_UINT, .target = &hv_options.hv_mem, .min = 8 * MIB,
+	 .max = 2 * GIB, .help = "memory the hypervisor keeps for itself (default 32M; K/M/G suffixes)"},
 	{.name = "x2apic", .type = OPT_ENUM, .target = &hv_options.x2apic,
 	 .choices = x2apic_names, .help = "auto|on|off: physical APIC mode (default auto)"},
 	{.name = "debug_fault", .type = OPT_ENUM, .target = &hv_options.debug_fault,
@@ -35,6 +38,8 @@ static const struct cmdline_opt option_table[] = {
 	 .help = "after the ready line, end the emulator run (QEMU isa-debug-exit, Bochs port 0x8900)"},
 	{.name = "panic_exit", .type = OPT_FLAG, .target = &hv_options.panic_exit,
 	 .help = "after a panic dump, end the emulator run instead of halting"},
+	{.name = "stop_exit", .type = OPT_FLAG, .target = &hv_options.stop_exit,
+	 .help = "when the partition stops (guest triple fault, failed entry, unhandled exit), end the emulator run with code 0x12"},
 };
 
 int options_parse(const char *cmdline)

@@ -12,10 +12,12 @@ struct hv_options {
 	u64 baud;
 	int loglevel; /* enum log_level */
 	u64 maxcpus;
+	u64 hv_mem; /* bytes kept for the hypervisor's own pool */
 	int x2apic;   /* enum x2apic_mode */
 	int debug_fault;
 	bool exit_when_ready;
 	bool panic_exit;
+	bool stop_exit;
 };
 
 extern struct hv_options hv_options;

@@ -8,6 +8,7 @@
 #include "kernel/types.h"
 
 typedef void (*smp_call_fn)(void *arg);
+struct vp;
 
 struct smp_call_slot {
 	smp_call_fn fn;
@@ -27,6 +28,8 @@ struct percpu {
 	u32 trap_depth; /* nested exceptions on this CPU: a fault in the dump path */
 	u32 stopped;
 	struct smp_call_slot call;
+	void *virt_cpu;  /* the backend's per-CPU state (host save areas) */
+	struct vp *vp;   /* the VP this CPU runs */
 	struct tss64 tss __aligned(16);
 	u64 gdt[GDT_ENTRIES] __aligned(16);
 };

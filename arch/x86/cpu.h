@@ -130,6 +130,9 @@ static inline __noreturn void cpu_halt_forever(void)
 		__asm__ volatile("cli; hlt" ::: "memory");
 }
 
+/* RDMSR that reports a #GP (no such MSR) as false instead of faulting. */
+bool rdmsr_safe(u32 msr, u64 *value);
+
 /* What the boot CPU offers, read once by cpu_features_detect(). */
 struct cpu_features {
 	char vendor[13];

@@ -7,6 +7,7 @@
 
 #define EMU_EXIT_READY 0x10
 #define EMU_EXIT_PANIC 0x11
+#define EMU_EXIT_GUEST_STOPPED 0x12
 
 __noreturn void emu_exit(u8 code);
 

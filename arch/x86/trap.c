@@ -7,6 +7,24 @@
 
 static irq_handler_fn irq_handlers[256];
 
+/* Instructions allowed to fault, each with where to resume (rdmsr_safe). */
+struct fixup {
+	u64 insn;
+	u64 resume;
+};
+extern const struct fixup __fixup_start[], __fixup_end[];
+
+static bool apply_fixup(struct trap_frame *frame)
+{
+	for (const struct fixup *f = __fixup_start; f < __fixup_end; f++) {
+		if (f->insn == frame->rip) {
+			frame->rip = f->resume;
+			return true;
+		}
+	}
+	return false;
+}
+
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
 	"#BR bound range", "#UD invalid opcode", "#NM device not available",
@@ -38,8 +56,11 @@ void trap_dispatch(struct trap_frame *frame)
 			panic_exception(frame);
 		return;
 	}
-	if (v < VEC_FIRST_IRQ)
+	if (v < VEC_FIRST_IRQ) {
+		if (v == 13 && apply_fixup(frame))
+			return;
 		panic_exception(frame);
+	}
 	if (irq_handlers[v]) {
 		irq_handlers[v](frame);
 		return;

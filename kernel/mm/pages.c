@@ -7,12 +7,17 @@
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 
-#define MAX_RESERVED (BOOT_MAX_MODULES + 4)
+#define MAX_RESERVED (BOOT_MAX_MODULES + 6)
+#define MAX_HV_RANGES 4
 
 static struct frame_allocator frames;
 static struct spinlock frames_lock = SPINLOCK_INIT;
 static struct mem_region memmap[BOOT_MAX_MEM_REGIONS];
 static u32 memmap_count;
+/* Physical memory the hypervisor keeps for itself; everything else is the
+ * guest's.  See pages_init. */
+static struct frame_range hv_ranges[MAX_HV_RANGES];
+static u32 hv_range_count;
 
 const struct mem_region *pages_memmap(u32 *count)
 {
@@ -20,7 +25,41 @@ const struct mem_region *pages_memmap(u32 *count)
 	return memmap;
 }
 
-void pages_init(const struct boot_info *bi)
+/* Lowest address B such that the free frames in [B, 4 GiB) add up to bytes,
+ * rounded down to 2 MiB so the guest's view can use large pages; 0 if there is
+ * not that much. */
+static u64 pool_boundary(u64 bytes)
+{
+	u64 have = 0;
+
+	for (u32 i = frames.n_free; i-- > 0;) {
+		u64 base = frames.free[i].base;
+		u64 end = MIN(frames.free[i].end, BELOW_4G);
+		if (base >= end)
+			continue;
+		if (have + (end - base) >= bytes)
+			return ALIGN_DOWN(end - (bytes - have), 2 * MIB);
+		have += end - base;
+	}
+	return 0;
+}
+
+static u64 pool_top_below_4g(void)
+{
+	for (u32 i = frames.n_free; i-- > 0;) {
+		if (frames.free[i].base < BELOW_4G)
+			return MIN(frames.free[i].end, BELOW_4G);
+	}
+	return 0;
+}
+
+const struct frame_range *pages_hv_ranges(u32 *count)
+{
+	*count = hv_range_count;
+	return hv_ranges;
+}
+
+void pages_init(const struct boot_info *bi, u64 pool_bytes)
 {
 	struct frame_range reserved[MAX_RESERVED];
 	u32 n = 0;
@@ -39,6 +78,24 @@ void pages_init(const struct boot_info *bi)
 	for (u32 i = 0; i < bi->mod_count && n < MAX_RESERVED; i++)
 		reserved[n++] = (struct frame_range){bi->mods[i].start, bi->mods[i].end};
 
+	/* The hypervisor's pool is the top pool_bytes of free memory below 4 GiB
+	 * (page tables and trampoline CR3 must stay below 4 GiB); guests keep the
+	 * low memory PCs give them and everything above 4 GiB.  So: plan once to
+	 * see what is free, find the boundary, then plan again with everything
+	 * outside the pool reserved. */
+	frame_alloc_plan(&frames, memmap, memmap_count, reserved, n);
+	u64 boundary = pool_boundary(pool_bytes);
+	if (!boundary)
+		panic("not enough free memory below 4 GiB for the hypervisor's %llu MiB pool",
+		      (unsigned long long)(pool_bytes / MIB));
+	reserved[n++] = (struct frame_range){1 * MIB, boundary};
+	reserved[n++] = (struct frame_range){BELOW_4G, FRAME_PHYS_LIMIT};
+	hv_ranges[hv_range_count++] = (struct frame_range){boundary, pool_top_below_4g()};
+	if (image_load_phys < boundary)
+		hv_ranges[hv_range_count++] = (struct frame_range){
+			ALIGN_DOWN(image_load_phys, PAGE_SIZE),
+			ALIGN_UP(image_virt_to_phys(__image_end), PAGE_SIZE)};
+
 	u64 bitmap_bytes = frame_alloc_plan(&frames, memmap, memmap_count, reserved, n);
 	u64 bitmap_phys = frame_alloc_place_bitmap(&frames, bitmap_bytes);
 	/* The boot stub's identity map covers only the first 4 GiB. */
@@ -46,8 +103,10 @@ void pages_init(const struct boot_info *bi)
 		panic("no room below 4 GiB for the frame bitmap (%llu bytes)",
 		      (unsigned long long)bitmap_bytes);
 	frame_alloc_attach_bitmap(&frames, phys_to_virt(bitmap_phys));
-	printk(LOG_INFO, "mem: %u map entries, %llu MiB free, frame bitmap %llu KiB at %llx\n",
-	       memmap_count, (unsigned long long)(frame_alloc_free_frames(&frames) * PAGE_SIZE / MIB),
+	printk(LOG_INFO, "mem: %u map entries; hypervisor pool %llx-%llx (%llu MiB free), frame bitmap %llu KiB at %llx\n",
+	       memmap_count, (unsigned long long)hv_ranges[0].base,
+	       (unsigned long long)hv_ranges[0].end,
+	       (unsigned long long)(frame_alloc_free_frames(&frames) * PAGE_SIZE / MIB),
 	       (unsigned long long)(bitmap_bytes / 1024), (unsigned long long)bitmap_phys);
 }
 

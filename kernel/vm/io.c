@@ -1,0 +1,106 @@
+/* Port I/O exits.  Only the ports the hypervisor owns are intercepted (its
+ * console UART); everything else passes straight through to the devices. */
+#include "arch/x86/cpu.h"
+#include "kernel/printk.h"
+#include "kernel/vm/exits.h"
+#include "kernel/vm/guest_mem.h"
+
+#define RFLAGS_DF (1ULL << 10)
+/* String I/O is done in bounded chunks so one exit never runs long; RIP
+ * stays put until RCX reaches zero, as on hardware. */
+#define STRING_IO_BUDGET 256
+
+static void port_access(u16 port, u8 size, bool in, u32 *value)
+{
+	u32 result = 0;
+
+	for (u8 i = 0; i < size; i++) {
+		u16 p = (u16)(port + i);
+		u32 byte = (*value >> (8 * i)) & 0xFF;
+		if (guest_uart_claims(p))
+			guest_uart_io(p, in, &byte);
+		else
+			byte = 0xFF; /* unreachable: only UART ports exit */
+		result |= (byte & 0xFF) << (8 * i);
+	}
+	if (in)
+		*value = result;
+}
+
+static u64 mask_for_size(u8 size)
+{
+	return size == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * size)) - 1;
+}
+
+/* Address-size mask for RSI/RDI/RCX of a string instruction: taken from the
+ * guest's mode (67h overrides are rare enough that we refuse them below). */
+static u64 address_mask(struct vp *vp)
+{
+	struct segment cs;
+	vp_get_seg(vp, VP_CS, &cs);
+	if ((vp_get_reg(vp, VP_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L))
+		return ~0ULL;
+	return (cs.attr & SEG_ATTR_DB) ? 0xFFFFFFFFULL : 0xFFFFULL;
+}
+
+static enum exit_action string_io(struct vp *vp, struct vm_exit *exit)
+{
+	u64 amask = address_mask(vp);
+	u64 count = exit->io.rep ? vp->gpr[VP_RCX] & amask : 1;
+	int step = (vp_get_reg(vp, VP_RFLAGS) & RFLAGS_DF) ? -(int)exit->io.size : exit->io.size;
+	enum vp_reg index = exit->io.in ? VP_RDI : VP_RSI;
+	struct segment seg;
+
+	/* INS always writes ES:rDI; OUTS reads DS:rSI (segment overrides are not
+	 * modelled: real guests do not use them on a UART). */
+	vp_get_seg(vp, exit->io.in ? VP_ES : VP_DS, &seg);
+	for (u32 done = 0; count && done < STRING_IO_BUDGET; done++) {
+		u64 offset = vp->gpr[index] & amask;
+		u32 value = 0;
+		struct guest_walk_result res;
+		if (exit->io.in) {
+			port_access(exit->io.port, exit->io.size, true, &value);
+			if (!guest_write_gva(vp, seg.base + offset, &value, exit->io.size, &res))
+				goto fault;
+		} else {
+			if (!guest_read_gva(vp, seg.base + offset, &value, exit->io.size, &res))
+				goto fault;
+			port_access(exit->io.port, exit->io.size, false, &value);
+		}
+		vp->gpr[index] = (vp->gpr[index] & ~amask) | ((offset + (u64)(s64)step) & amask);
+		count--;
+		if (exit->io.rep)
+			vp->gpr[VP_RCX] = (vp->gpr[VP_RCX] & ~amask) | count;
+		continue;
+	fault:
+		if (res.status == GW_PAGE_FAULT) {
+			vp_set_reg(vp, VP_CR2, res.gva);
+			vp_inject_exception(vp, 14, true, res.error_code);
+		} else {
+			vp_inject_gp(vp);
+		}
+		return EXIT_RESUME;
+	}
+	if (count)
+		return EXIT_RESUME; /* re-executes the instruction for the rest */
+	return exit_skip_instruction(vp, exit);
+}
+
+enum exit_action exit_io(struct vp *vp, struct vm_exit *exit)
+{
+	if (!guest_uart_claims(exit->io.port)) {
+		printk(LOG_WARN, "vp%u: I/O exit for port %x that nobody claims\n", vp->index,
+		       exit->io.port);
+		return exit_skip_instruction(vp, exit);
+	}
+	if (exit->io.string)
+		return string_io(vp, exit);
+	u32 value = (u32)(vp->gpr[VP_RAX] & mask_for_size(exit->io.size));
+	port_access(exit->io.port, exit->io.size, exit->io.in, &value);
+	if (exit->io.in) {
+		/* IN to AL/AX leaves the rest of RAX alone; IN to EAX zero-extends. */
+		u64 mask = mask_for_size(exit->io.size);
+		vp->gpr[VP_RAX] = exit->io.size == 4 ? value : ((vp->gpr[VP_RAX] & ~mask) | value);
+	}
+	return exit_skip_instruction(vp, exit);
+}

@@ -1,0 +1,215 @@
+/* Partition creation: pick the backend, enable it on every CPU, build the
+ * guest's memory map and SLAT view, create one VP per CPU and load the guest. */
+#include "kernel/vm/vm.h"
+#include "arch/x86/acpi.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/lapic.h"
+#include "kernel/layout.h"
+#include "kernel/mm/frame_alloc.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/pages.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/smp.h"
+#include "kernel/vm/backend.h"
+#include "kernel/vm/gpa_view.h"
+#include "kernel/vm/exits.h"
+#include "kernel/vm/guest_mem.h"
+#include "kernel/vm/loader.h"
+#include "kernel/vm/vm_create.h"
+
+struct vm the_vm;
+static struct gpa_view vtl0_view;
+
+/* SLAT tables come from the hypervisor's pool.  Freed tables may still sit in
+ * other CPUs' paging-structure caches until the flush that follows, so they
+ * are parked here and released by vm_slat_flushed(). */
+#define DEFERRED_TABLES 64
+static u64 deferred_tables[DEFERRED_TABLES];
+static u32 deferred_count;
+
+static u64 slat_alloc_table(void *ctx)
+{
+	(void)ctx;
+	return pages_alloc_phys(1, 0);
+}
+
+static void slat_free_table(void *ctx, u64 pa)
+{
+	(void)ctx;
+	if (deferred_count == DEFERRED_TABLES) {
+		/* Better to leak a page than to hand out one a walker may still use. */
+		printk(LOG_WARN, "slat: deferred-free list full; leaking table %llx\n",
+		       (unsigned long long)pa);
+		return;
+	}
+	deferred_tables[deferred_count++] = pa;
+}
+
+static u64 *slat_table_ptr(void *ctx, u64 pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+void vm_slat_flushed(void)
+{
+	while (deferred_count)
+		pages_free(phys_to_virt(deferred_tables[--deferred_count]), 1);
+}
+
+static const struct slat_mem slat_mem = {
+	.alloc_table = slat_alloc_table,
+	.free_table = slat_free_table,
+	.table_ptr = slat_table_ptr,
+};
+
+static void slat_must(int rc, const char *what, u64 base, u64 len)
+{
+	if (rc < 0)
+		panic("slat: %s %llx+%llx failed (%d)", what, (unsigned long long)base,
+		      (unsigned long long)len, rc);
+}
+
+/* Identity map: devices below 4 GiB uncached, guest RAM write-back, the
+ * hypervisor's frames and the interrupt controllers (not virtualised yet: a
+ * guest that could program them could send INIT to our CPUs) not mapped. */
+static void build_vtl0_view(struct vm *vm, const struct acpi_info *acpi)
+{
+	u32 flags = cpu_features.pdpe1gb ? 0 : GPA_VIEW_NO_1G;
+	u32 nhv;
+	const struct frame_range *hv = pages_hv_ranges(&nhv);
+
+	if (gpa_view_init(&vtl0_view, vm_backend->slat_format(), flags, &slat_mem) < 0)
+		panic("slat: cannot create the guest-physical view");
+	slat_must(gpa_view_map(&vtl0_view, 0, 0, 4 * GIB, GPA_PERM_RWX, GPA_MT_UC), "map", 0,
+		  4 * GIB);
+	for (u32 i = 0; i < vm->mem_count; i++) {
+		const struct guest_mem_region *r = &vm->mem[i];
+		/* Partial pages at the edges (e.g. RAM ending at 0x9FC00) keep the
+		 * uncached mapping of the page they share with a device range. */
+		u64 base = ALIGN_UP(r->base, PAGE_SIZE);
+		u64 end = ALIGN_DOWN(r->base + r->len, PAGE_SIZE);
+		if (end > base && guest_mem_is_ram(vm, r->base, r->len))
+			slat_must(gpa_view_map(&vtl0_view, base, base, end - base, GPA_PERM_RWX,
+					       GPA_MT_WB),
+				  "map RAM", base, end - base);
+	}
+	for (u32 i = 0; i < nhv; i++) {
+		u64 base = ALIGN_DOWN(hv[i].base, PAGE_SIZE);
+		u64 end = ALIGN_UP(hv[i].end, PAGE_SIZE);
+		slat_must(gpa_view_unmap(&vtl0_view, base, end - base), "unmap", base, end - base);
+	}
+	slat_must(gpa_view_unmap(&vtl0_view, lapic_mmio_base(), PAGE_SIZE), "unmap LAPIC",
+		  lapic_mmio_base(), PAGE_SIZE);
+	for (u32 i = 0; i < acpi->ioapic_count; i++) {
+		u64 base = ALIGN_DOWN(acpi->ioapics[i].address, PAGE_SIZE);
+		slat_must(gpa_view_unmap(&vtl0_view, base, PAGE_SIZE), "unmap IOAPIC", base,
+			  PAGE_SIZE);
+	}
+	vm_slat_flushed(); /* nothing has run on this view yet */
+}
+
+static void enable_on_cpu(void *arg)
+{
+	int *failures = arg;
+	if (vm_backend->cpu_enable() < 0)
+		__atomic_fetch_add(failures, 1, __ATOMIC_RELAXED);
+}
+
+struct bank_create_req {
+	struct vp *vp;
+	int rc;
+};
+
+/* Hardware contexts are made on their own CPU: a VMCS must be loaded there. */
+static void create_bank_on_cpu(void *arg)
+{
+	struct bank_create_req *req = arg;
+	struct vp *vp = req->vp;
+	struct vtl_bank *bank = vp->vtl[0];
+
+	req->rc = vm_backend->bank_create(vp, bank);
+	if (req->rc < 0)
+		return;
+	vm_backend->bank_set_slat_root(vp, bank, gpa_view_root(bank->view));
+	msr_policy_apply(vp);
+	for (u16 p = 0; p < 8; p++)
+		vm_backend->intercept_io(vp, (u16)(uart_port_for_guest() + p), true);
+	this_cpu()->vp = vp;
+}
+
+static struct vp *vp_create(struct vm *vm, u32 cpu)
+{
+	struct percpu *pc = percpu_table[cpu];
+	struct vp *vp = kzalloc(sizeof(*vp));
+	struct vtl_bank *bank = kzalloc(sizeof(*bank));
+
+	if (!vp || !bank)
+		panic("out of memory for VP %u", cpu);
+	vp->index = cpu;
+	vp->cpu = cpu;
+	vp->apic_id = pc->apic_id;
+	vp->vm = vm;
+	vp->state = cpu == 0 ? VP_RUNNING : VP_WAIT_FOR_SIPI;
+	bank->vtl = 0;
+	bank->view = &vtl0_view;
+	vp->vtl[0] = bank;
+	struct bank_create_req req = {vp, -1};
+	if (smp_call_on(cpu, create_bank_on_cpu, &req) < 0 || req.rc < 0)
+		panic("cannot create the hardware context of VP %u", cpu);
+	return vp;
+}
+
+bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
+{
+	struct vm *vm = &the_vm;
+	char features[160];
+	int failures = 0;
+
+	vm_backend = vm_backend_select();
+	if (!vm_backend) {
+		printk(LOG_WARN, "vm: this CPU offers neither VMX nor SVM; no guest can run\n");
+		return false;
+	}
+	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
+		if (percpu_table[cpu] && percpu_table[cpu]->online &&
+		    smp_call_on(cpu, enable_on_cpu, &failures) < 0)
+			failures++;
+	}
+	if (failures) {
+		printk(LOG_ERR, "vm: %s could not be enabled on %d CPU(s)\n", vm_backend->name,
+		       failures);
+		vm_backend = NULL;
+		return false;
+	}
+	vm_backend->describe(features, sizeof(features));
+	printk(LOG_INFO, "vm: backend %s\n", features);
+
+	guest_mem_build_map(vm);
+	for (u32 i = 0; i < vm->mem_count; i++)
+		printk(LOG_DEBUG, "vm: guest map %016llx-%016llx type %u\n",
+		       (unsigned long long)vm->mem[i].base,
+		       (unsigned long long)(vm->mem[i].base + vm->mem[i].len), vm->mem[i].type);
+	build_vtl0_view(vm, acpi);
+
+	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
+		if (percpu_table[cpu] && percpu_table[cpu]->online)
+			vm->vps[vm->vp_count++] = vp_create(vm, cpu);
+	}
+	guest_uart_setup(vm->vps[0]);
+
+	const char *args = "";
+	const struct boot_module *mod = loader_find_module(bi, "multiboot", &args);
+	if (!mod) {
+		printk(LOG_INFO, "vm: no guest module (module2 ... multiboot <args>); VPs stay idle\n");
+		vm->vps[0]->state = VP_STOPPED;
+	} else if (!multiboot_load(vm, vm->vps[0], bi, mod, args)) {
+		printk(LOG_ERR, "vm: the guest could not be loaded; VPs stay idle\n");
+		vm->vps[0]->state = VP_STOPPED;
+	}
+	printk(LOG_INFO, "vm: partition with %u VP(s), %u guest memory regions\n", vm->vp_count,
+	       vm->mem_count);
+	return true;
+}
