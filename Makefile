@@ -64,18 +64,21 @@ deps:
 # ---- unit tier -------------------------------------------------------------
 # Each tests/unit/test_<name>.c names the files it is built from on a line
 #   /* unit-sources: kernel/lib/format.c tests/unit/fake_printk.c */
-# and becomes its own sanitized binary.
+# and becomes its own sanitized binary.  An optional line
+#   /* unit-libs: -lZydis */
+# adds linker flags (Debian's libzydis-dev ships no pkg-config file).
 UNIT_CFLAGS := -std=c11 -g -O1 -I. $(WARN) -Wno-missing-prototypes -DHV_HOST_TEST \
                -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 unit_deps    = $(shell sed -n 's|^/\* unit-sources: \(.*\) \*/$$|\1|p' $(1))
+unit_libs    = $(shell sed -n 's|^/\* unit-libs: \(.*\) \*/$$|\1|p' $(1))
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(call unit_deps,tests/unit/%.c) $$(wildcard tests/unit/*.h)
 	$(call say,UNIT,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check)
+	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check) $(call unit_libs,$<)
 
 unit: deps $(UNIT_BINS)
 	@$(PYTHON) tests/runner.py --build $(BUILD) --unit "$(UNIT_BINS)"

@@ -10,6 +10,8 @@ const struct vm_backend_ops *vm_backend_select(void)
 
 	if (strcmp(virt, "svm") == 0)
 		return &svm_backend_ops;
+	if (strcmp(virt, "vmx") == 0)
+		return &vmx_backend_ops;
 	return NULL;
 }
 

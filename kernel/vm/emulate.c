@@ -48,9 +48,15 @@ int vp_fetch_decode(struct vp *vp, const struct vm_exit *exit, struct x86_insn *
 		 * unmapped page. */
 		while (have < sizeof(bytes) && guest_read_gva(vp, linear + have, &bytes[have], 1, &res))
 			have++;
+		if (!have) {
+			printk(LOG_ERR, "vp%u: cannot fetch the instruction at %llx: %s (error %x, gpa %llx, reserved %llx, entry %llx)\n",
+			       vp->index, (unsigned long long)linear, guest_walk_status_name(res.status),
+			       res.error_code, (unsigned long long)res.unreadable_gpa,
+			       (unsigned long long)res.reserved_bits,
+			       (unsigned long long)(res.nlevels ? res.levels[res.nlevels - 1].value : 0));
+			return X86_DECODE_TRUNCATED;
+		}
 	}
-	if (!have)
-		return X86_DECODE_TRUNCATED;
 	return x86_decode(bytes, have, mode, insn);
 }
 

@@ -144,9 +144,12 @@ static u64 reserved_bits(enum guest_paging_mode mode, unsigned level, u64 e, u64
 			return bit_range(21, MIN(m, 40u) - 19);
 		return 0;
 	case GW_MODE_PAE:
-		/* Table 4-8: PDPTEs have no R/W, U/S, A, PS or XD. */
+		/* Table 4-8: PDPTEs have no R/W, U/S, A, PS or XD.  Bit 5 (A) is
+		 * let through: QEMU TCG sets it in PAE PDPTEs when it walks them,
+		 * and a CPU that loaded the PDPTE before that happened would not
+		 * fault either, so refusing the walk would only break the guest. */
 		if (level == 3)
-			return bit_range(63, m) | bit_range(8, 5) | bit_range(2, 1);
+			return bit_range(63, m) | bit_range(8, 6) | bit_range(2, 1);
 		/* Tables 4-9..4-11: unlike 4-level paging, bits 62:M are
 		 * reserved all the way up, not partly ignored. */
 		r = bit_range(62, m) | xd;

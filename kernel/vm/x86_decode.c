@@ -75,8 +75,8 @@ enum special {
 #define F_OS32 (1u << 18)  /* REX.W does not make it 64 (port I/O) */
 #define F_NP (1u << 19)    /* 66/F2/F3 make it another, unmodelled instruction */
 
-/* Mandatory-prefix columns.  The last F2/F3 wins over any 66 (SDM vol. 2
- * 2.1.2 leaves combinations unpredictable; this is what the CPUs and Zydis do). */
+/* Mandatory-prefix columns.  The last F2/F3 wins over any 66; SDM vol. 2
+ * 2.1.2 calls such mixes unpredictable, and this is Zydis' reading. */
 enum column { COL_NONE = 0, COL_66 = 1, COL_F3 = 2, COL_F2 = 3 };
 
 /* What each column allows: #UD, any ModRM, memory form only, register form
@@ -272,7 +272,8 @@ static const struct opdesc groups[G_COUNT][8] = {
 
 /* 0F 01 with mod == 3, indexed by ModRM & 0x3F.  Everything not listed is
  * either reserved or a recent extension (SGX, PCONFIG, CET, TSX-LDTRK,
- * RDPRU, INVLPGB...). */
+ * RDPRU, INVLPGB...).  The SDM marks Intel's entries NP: with 66/F2/F3 they
+ * are #UD or other instructions (F3 0F 01 EE is CLUI).  AMD's ignore them. */
 static const struct opdesc grp7_reg[64] = {
 	[0x01] = KND(F_NP, VMCALL), [0x02] = KND(F_NP, VMLAUNCH), [0x03] = KND(F_NP, VMRESUME),
 	[0x04] = KND(F_NP, VMXOFF),
@@ -280,15 +281,15 @@ static const struct opdesc grp7_reg[64] = {
 	[0x0B] = PL(F_NP) /* STAC */,
 	[0x10] = KND(F_NP, XGETBV), [0x11] = KND(F_NP, XSETBV), [0x14] = KND(F_NP, VMFUNC),
 	[0x15] = PL(F_NP) /* XEND */, [0x16] = PL(F_NP) /* XTEST */,
-	[0x18] = KND(F_NP, VMRUN), [0x19] = KND(F_NP, VMMCALL), [0x1A] = KND(F_NP, VMLOAD),
-	[0x1B] = KND(F_NP, VMSAVE), [0x1C] = KND(F_NP, STGI), [0x1D] = KND(F_NP, CLGI),
-	[0x1E] = KND(F_NP, SKINIT), [0x1F] = KND(F_NP, INVLPGA),
+	[0x18] = KND(0, VMRUN), [0x19] = KND(0, VMMCALL), [0x1A] = KND(0, VMLOAD),
+	[0x1B] = KND(0, VMSAVE), [0x1C] = KND(0, STGI), [0x1D] = KND(0, CLGI),
+	[0x1E] = KND(0, SKINIT), [0x1F] = KND(0, INVLPGA),
 	[0x20 ... 0x27] = KMS(0, SMSW, MS_2),
 	[0x2E] = PL(F_NP) /* RDPKRU */, [0x2F] = PL(F_NP) /* WRPKRU */,
 	[0x30 ... 0x37] = KMS(0, LMSW, MS_2),
-	[0x38] = KND(F_NP | F_O64, SWAPGS), [0x39] = KND(F_NP, RDTSCP),
-	[0x3A] = PL(F_NP) /* MONITORX */, [0x3B] = PL(F_NP) /* MWAITX */,
-	[0x3C] = PL(F_NP) /* CLZERO */,
+	[0x38] = KND(F_O64, SWAPGS), [0x39] = KND(0, RDTSCP),
+	[0x3A] = PL(F_NP) /* MONITORX; F3: MCOMMIT */, [0x3B] = PL(F_NP) /* MWAITX */,
+	[0x3C] = PL(0) /* CLZERO */,
 };
 
 /* ---- Opcode maps ------------------------------------------------------------- */
@@ -1074,16 +1075,16 @@ static void fill_operands(struct dec *d, const struct opdesc *en)
 	}
 }
 
-static int decode(struct dec *d)
+/* Legacy prefixes in any order, then at most one effective REX: a REX
+ * followed by anything but the opcode is ignored (SDM vol. 2 2.2.1). */
+static int decode_prefixes(struct dec *d)
 {
+	static const u8 addrsizes[3][2] = { { 2, 4 }, { 4, 2 }, { 8, 4 } };
 	struct x86_insn *o = d->out;
 	u8 rep = 0, rex = 0;
-	int rc;
 
-	/* Legacy prefixes in any order, then at most one effective REX: a REX
-	 * followed by anything but the opcode is ignored (SDM vol. 2 2.2.1). */
 	for (;;) {
-		rc = need(d, d->pos + 1);
+		int rc = need(d, d->pos + 1);
 		if (rc)
 			return rc;
 		u8 b = d->b[d->pos];
@@ -1131,29 +1132,22 @@ static int decode(struct dec *d)
 		d->col = COL_F3;
 	else if (rep == 0xF2)
 		d->col = COL_F2;
-	else if (o->prefixes & X86_PFX_OPSIZE)
-		d->col = COL_66;
 	else
-		d->col = COL_NONE;
-	{
-		bool a = o->prefixes & X86_PFX_ADSIZE;
-		switch (o->mode) {
-		case X86_MODE_16:
-			o->addrsize = a ? 4 : 2;
-			break;
-		case X86_MODE_32:
-			o->addrsize = a ? 2 : 4;
-			break;
-		default:
-			o->addrsize = a ? 4 : 8;
-			break;
-		}
-	}
+		d->col = (o->prefixes & X86_PFX_OPSIZE) ? COL_66 : COL_NONE;
+	o->addrsize = addrsizes[o->mode][!!(o->prefixes & X86_PFX_ADSIZE)];
+	return X86_DECODE_OK;
+}
 
-	/* Opcode, through the escapes. */
-	const struct opdesc *e = &map1[d->b[d->pos]];
+/* Opcode bytes, through the 0F, 0F 38 and 0F 3A escapes. */
+static int decode_opcode(struct dec *d, const struct opdesc **entry)
+{
+	struct x86_insn *o = d->out;
+	const struct opdesc *e;
+	int rc;
+
 	o->map = X86_MAP_PRIMARY;
 	o->opcode = d->b[d->pos++];
+	e = &map1[o->opcode];
 	if (e->special == SP_0F) {
 		rc = need(d, d->pos + 1);
 		if (rc)
@@ -1161,23 +1155,72 @@ static int decode(struct dec *d)
 		o->map = X86_MAP_0F;
 		o->opcode = d->b[d->pos++];
 		e = &map0f[o->opcode];
-		if (e->special == SP_0F38 || e->special == SP_0F3A) {
-			bool is38 = e->special == SP_0F38;
-			rc = need(d, d->pos + 1);
-			if (rc)
-				return rc;
-			o->map = is38 ? X86_MAP_0F38 : X86_MAP_0F3A;
-			o->opcode = d->b[d->pos++];
-			e = is38 ? &map0f38[o->opcode] : &map0f3a[o->opcode];
-			if (!(e->flags & F_DEF))
-				return X86_DECODE_UNSUPPORTED;
-		}
+	}
+	if (e->special == SP_0F38 || e->special == SP_0F3A) {
+		bool is38 = e->special == SP_0F38;
+
+		rc = need(d, d->pos + 1);
+		if (rc)
+			return rc;
+		o->map = is38 ? X86_MAP_0F38 : X86_MAP_0F3A;
+		o->opcode = d->b[d->pos++];
+		e = is38 ? &map0f38[o->opcode] : &map0f3a[o->opcode];
+		if (!(e->flags & F_DEF))
+			return X86_DECODE_UNSUPPORTED;
 	}
 	if (!(e->flags & F_DEF))
 		return X86_DECODE_INVALID;
+	*entry = e;
+	return X86_DECODE_OK;
+}
+
+/* Reads ModRM and folds in the group entry it selects. */
+static int decode_modrm(struct dec *d, struct opdesc *en, bool *lock_ok)
+{
+	struct x86_insn *o = d->out;
+	const struct opdesc *ge = NULL;
+	int rc = need(d, d->pos + 1);
+
+	if (rc)
+		return rc;
+	u8 modrm = d->b[d->pos++];
+	unsigned reg3 = (modrm >> 3) & 7;
+
+	o->has_modrm = true;
+	o->modrm = modrm;
+	o->mod = modrm >> 6;
+	o->reg = reg3 | ((o->rex & X86_REX_R) ? 8 : 0);
+	o->rm = (modrm & 7) | ((o->rex & X86_REX_B) ? 8 : 0);
+	if (en->flags & F_GRP) {
+		ge = &groups[en->grp][reg3];
+	} else if (en->flags & F_GCM) {
+		ge = &groups[en->grp + (o->mod == 3 ? 4 : 0) + d->col][reg3];
+	} else if (en->special == SP_GRP7) {
+		ge = o->mod == 3 ? &grp7_reg[modrm & 0x3F] : &groups[G_7M][reg3];
+		if (!(ge->flags & F_DEF))
+			return X86_DECODE_UNSUPPORTED;
+	}
+	if (ge)
+		merge(en, ge);
+	return special_post_modrm(d, en, lock_ok);
+}
+
+static int decode(struct dec *d)
+{
+	static const u8 col_prefix[4] = { 0, 0x66, 0xF3, 0xF2 };
+	struct x86_insn *o = d->out;
+	const struct opdesc *e = NULL;
+	bool lock_ok = false;
+	int rc;
+
+	rc = decode_prefixes(d);
+	if (rc)
+		return rc;
+	rc = decode_opcode(d, &e);
+	if (rc)
+		return rc;
 
 	struct opdesc en = *e;
-	bool lock_ok = false;
 
 	rc = check_opcode(d, en.flags);
 	if (rc)
@@ -1187,30 +1230,8 @@ static int decode(struct dec *d)
 		return rc;
 	if (d->lock && !(en.flags & F_M))
 		return X86_DECODE_INVALID;
-
 	if (en.flags & F_M) {
-		rc = need(d, d->pos + 1);
-		if (rc)
-			return rc;
-		u8 modrm = d->b[d->pos++];
-		const struct opdesc *ge = NULL;
-
-		o->has_modrm = true;
-		o->modrm = modrm;
-		o->mod = modrm >> 6;
-		o->reg = ((modrm >> 3) & 7) | ((rex & X86_REX_R) ? 8 : 0);
-		o->rm = (modrm & 7) | ((rex & X86_REX_B) ? 8 : 0);
-		if (en.flags & F_GRP)
-			ge = &groups[en.grp][(modrm >> 3) & 7];
-		else if (en.flags & F_GCM)
-			ge = &groups[en.grp + (o->mod == 3 ? 4 : 0) + d->col][(modrm >> 3) & 7];
-		else if (en.special == SP_GRP7)
-			ge = o->mod == 3 ? &grp7_reg[modrm & 0x3F] : &groups[G_7M][(modrm >> 3) & 7];
-		if (ge && !(ge->flags & F_DEF) && en.special == SP_GRP7)
-			return X86_DECODE_UNSUPPORTED;
-		if (ge)
-			merge(&en, ge);
-		rc = special_post_modrm(d, &en, &lock_ok);
+		rc = decode_modrm(d, &en, &lock_ok);
 		if (rc)
 			return rc;
 	}
@@ -1220,17 +1241,16 @@ static int decode(struct dec *d)
 	if (o->map == X86_MAP_0F3A)
 		en.imm = I_B;
 	if (en.flags & (F_SSE | F_GCM))
-		o->simd_prefix = d->col == COL_66 ? 0x66 : d->col == COL_F3 ? 0xF3 : d->col == COL_F2 ? 0xF2 : 0;
-
+		o->simd_prefix = col_prefix[d->col];
 	o->opsize = (u8)operand_size(d, en.flags);
 
-	/* Memory operand and its displacement, then the immediates. */
+	/* Memory operand and displacement, then the immediates: their sizes are
+	 * all known before any of their bytes is read, so a short buffer is
+	 * reported with the full length. */
 	unsigned disp_bytes = 0, n1, n2;
 
 	if (o->has_modrm && o->mod != 3 && !(en.flags & F_NOMOD)) {
 		o->has_mem = true;
-		o->mem.base = X86_REG_NONE;
-		o->mem.index = X86_REG_NONE;
 		rc = decode_mem(d, &disp_bytes);
 		if (rc)
 			return rc;

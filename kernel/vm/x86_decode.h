@@ -10,9 +10,11 @@
  *    0F38/0F3A opcodes listed in the tables, in 16-, 32- and 64-bit code.
  *  - X86_DECODE_UNSUPPORTED (never a guess) for: VEX, EVEX and XOP encodings,
  *    3DNow! (0F 0F), MPX (0F 1A/1B), UD0 (0F FF; Intel and AMD disagree on its
- *    length), x87 register forms the SDM leaves undocumented, 0F38/0F3A opcodes
- *    not in the tables, and the prefixed or newer forms of groups 7, 9 and 15
- *    (CET, WAITPKG, FSGSBASE, SGX, ...).
+ *    length), VIA PadLock (0F A6/A7), register forms of 0F 0D, x87 register
+ *    forms the SDM leaves undocumented, 0F38/0F3A opcodes not in the tables,
+ *    the newer or prefixed forms of groups 7, 9 and 15 (CET, WAITPKG,
+ *    FSGSBASE, SGX, ...), and 66/F2/F3 on the instructions the SDM marks NP
+ *    (VMCALL, XSETBV, GETSEC, ...), where they select other instructions.
  *  - Branches follow Intel: in 64-bit mode 66 does not shorten the rel32 of
  *    CALL/JMP/Jcc (Zydis' default; AMD would read a rel16).
  *  - LOCK MOV CR0 is decoded as an access to CR8 (AMD's AltMovCr8).  Intel
@@ -298,8 +300,10 @@ struct x86_insn {
 	u16 imm2;
 };
 
-/* Decodes the instruction at bytes[0..avail).  Fills *out and returns
- * X86_DECODE_OK, or a negative enum x86_decode_status. */
+/* Decodes the instruction at bytes[0..avail), reading no byte past avail or
+ * past the 15th.  Returns X86_DECODE_OK with *out filled in, or a negative
+ * enum x86_decode_status; then only out->len means anything (see
+ * X86_DECODE_TRUNCATED; it is 0 for the other errors). */
 int x86_decode(const u8 *bytes, size_t avail, enum x86_cpu_mode mode, struct x86_insn *out);
 
 /* "mov_rm_reg", "cpuid", ...; "?" for out-of-range values. */
