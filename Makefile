@@ -52,9 +52,10 @@ $(BUILD)/hv.elf: $(IMAGE_OBJ) linker.ld
 	$(call say,LD,$@)
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(IMAGE_OBJ)
 
-$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh
+# The default image boots the hello test guest, so `make run` shows a guest.
+$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh $(BUILD)/guests/hello.elf
 	$(call say,ISO,$@)
-	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf ""
+	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf "" $(BUILD)/guests/hello.elf "multiboot hv"
 
 iso: $(BUILD)/hv.iso
 

@@ -40,6 +40,9 @@ static const struct cmdline_opt option_table[] = {
 	 .help = "after a panic dump, end the emulator run instead of halting"},
 	{.name = "stop_exit", .type = OPT_FLAG, .target = &hv_options.stop_exit,
 	 .help = "when the partition stops (guest triple fault, failed entry, unhandled exit), end the emulator run with code 0x12"},
+	{.name = "debug_bad_guest_state", .type = OPT_FLAG,
+	 .target = &hv_options.debug_bad_guest_state,
+	 .help = "give VP 0 an impossible CR0 (PG without PE) to show the failed-entry report"},
 };
 
 int options_parse(const char *cmdline)

@@ -18,6 +18,7 @@ struct hv_options {
 	bool exit_when_ready;
 	bool panic_exit;
 	bool stop_exit;
+	bool debug_bad_guest_state;
 };
 
 extern struct hv_options hv_options;

@@ -13,6 +13,7 @@
 #include "kernel/vm/backend.h"
 #include "svm/npt_format.h"
 #include "svm/vmcb.h"
+#include "svm/vmcb_check.h"
 
 #define MSR_VM_CR 0xC0010114
 #define MSR_VM_HSAVE_PA 0xC0010117
@@ -25,6 +26,19 @@
 #define SVM_FEATURE_VMCB_CLEAN (1u << 5)
 #define SVM_FEATURE_FLUSH_BY_ASID (1u << 6)
 #define SVM_FEATURE_DECODE_ASSISTS (1u << 7)
+
+/* VMCB clean-bit groups (APM Vol. 2, 15.15.3). */
+#define CLEAN_INTERCEPTS (1u << 0)
+#define CLEAN_IOPM (1u << 1)
+#define CLEAN_ASID (1u << 2)
+#define CLEAN_TPR (1u << 3)
+#define CLEAN_NP (1u << 4)
+#define CLEAN_CRX (1u << 5)
+#define CLEAN_DRX (1u << 6)
+#define CLEAN_DT (1u << 7)
+#define CLEAN_SEG (1u << 8)
+#define CLEAN_CR2 (1u << 9)
+#define CLEAN_ALL_DIRTY 0xFFFFFFFFu
 
 #define MSRPM_PAGES 2
 #define IOPM_PAGES 3
@@ -48,6 +62,13 @@ struct svm_bank {
 	u8 *msrpm;
 	u8 *iopm;
 	u8 pending_tlb;
+	/* VMCB fields we changed since the last VMRUN, as clean-bit groups: the
+	 * CPU may keep the others cached (APM 15.15.3). */
+	u32 dirty;
+	/* The state checked by VMRUN, as we asked for it: QEMU and Bochs overwrite
+	 * the save area with host state when VMRUN fails, so the report and the
+	 * dump use this copy. */
+	struct vmcb_save entry_state;
 	bool event_pending;
 	u64 event;		/* EVENTINJ value for the next entry */
 };
@@ -73,7 +94,10 @@ static int svm_cpu_enable(void)
 		printk(LOG_ERR, "svm: CPUID says this CPU has no SVM\n");
 		return -1;
 	}
-	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+	u64 vm_cr = 0;
+	/* Some emulators do not implement VM_CR; treat a missing MSR as "not
+	 * disabled". */
+	if (rdmsr_safe(MSR_VM_CR, &vm_cr) && (vm_cr & VM_CR_SVMDIS)) {
 		printk(LOG_ERR, "svm: SVM is disabled by firmware (VM_CR.SVMDIS); enable it in the BIOS setup\n");
 		return -1;
 	}
@@ -124,11 +148,13 @@ static void msrpm_set(u8 *msrpm, u32 msr, bool read, bool write)
 static void svm_intercept_msr(struct vp *vp, u32 msr, bool read, bool write)
 {
 	msrpm_set(bank_of(vp)->msrpm, msr, read, write);
+	bank_of(vp)->dirty |= CLEAN_IOPM;
 }
 
 static void svm_intercept_io(struct vp *vp, u16 port, bool intercept)
 {
 	u8 *iopm = bank_of(vp)->iopm;
+	bank_of(vp)->dirty |= CLEAN_IOPM;
 	if (intercept)
 		iopm[port / 8] |= (u8)(1u << (port % 8));
 	else
@@ -155,6 +181,7 @@ static int svm_bank_create(struct vp *vp, struct vtl_bank *bank)
 	if (!b->vmcb || !b->msrpm || !b->iopm)
 		return -1;
 	b->vmcb_pa = virt_to_phys(b->vmcb);
+	b->dirty = CLEAN_ALL_DIRTY;
 	bank->hw = b;
 
 	struct vmcb_control *c = &b->vmcb->control;
@@ -225,6 +252,7 @@ static void svm_bank_set_slat_root(struct vp *vp, struct vtl_bank *bank, u64 roo
 	struct svm_bank *b = bank->hw;
 	b->vmcb->control.n_cr3 = root_hpa;
 	b->pending_tlb = SVM_TLB_FLUSH_ALL;
+	b->dirty |= CLEAN_NP;
 }
 
 static u64 svm_event_encode(const struct vp_event *ev)
@@ -264,6 +292,29 @@ static bool exception_has_error_code(u8 vector)
 	       vector == 29 || vector == 30;
 }
 
+/* CR4 bits the architecture defines (VME..PKS); anything else is reserved. */
+#define CR4_DEFINED 0x1F77FFFULL
+/* EFER bits AMD defines: SCE, LME, LMA, NXE, SVME, LMSLE, FFXSR, TCE, MCOMMIT,
+ * INTWB, UAIE, AIBRSE. */
+#define EFER_DEFINED 0x36FD01ULL
+
+/* VMRUN says only "invalid"; name the consistency rule the VMCB breaks.  The
+ * save area is put back as it was at VMRUN so the dump shows the bad state. */
+static void explain_invalid_vmcb(struct vmcb *vmcb, const struct vmcb_save *entry_state)
+{
+	vmcb->save = *entry_state;
+	struct vmcb_check_caps caps = {
+		.phys_addr_bits = (u8)cpu_features.phys_addr_bits,
+		.long_mode = true,
+		.cr4_reserved = ~CR4_DEFINED,
+		.efer_reserved = ~EFER_DEFINED,
+	};
+	const char *rule = vmcb_check(vmcb, &caps);
+	printk(LOG_ERR, "svm: VMRUN failed the consistency checks (exit code %llx): %s\n",
+	       (unsigned long long)vmcb->control.exit_code,
+	       rule ? rule : "no rule we know of is broken; see the VMCB dump");
+}
+
 static void svm_decode_exit(struct vp *vp, struct vmcb *vmcb, struct vm_exit *e)
 {
 	struct vmcb_control *c = &vmcb->control;
@@ -274,6 +325,7 @@ static void svm_decode_exit(struct vp *vp, struct vmcb *vmcb, struct vm_exit *e)
 	e->qualification = c->exit_info1;
 	e->qualification2 = c->exit_info2;
 	if ((u32)code == SVM_EXIT_INVALID_LOW) {
+		explain_invalid_vmcb(vmcb, &bank_of(vp)->entry_state);
 		e->reason = VM_EXIT_INVALID_STATE;
 		return;
 	}
@@ -395,8 +447,10 @@ static void svm_run(struct vp *vp, struct vm_exit *exit)
 		vmcb->control.tlb_control = b->pending_tlb;
 		b->pending_tlb = SVM_TLB_NOTHING;
 	}
-	/* We rewrite VMCB fields freely; claim nothing is cached. */
-	vmcb->control.clean_bits = 0;
+	/* Without the feature the field must be zero (everything reloaded). */
+	vmcb->control.clean_bits = (svm_features & SVM_FEATURE_VMCB_CLEAN) ? ~b->dirty : 0;
+	b->dirty = 0;
+	b->entry_state = vmcb->save;
 
 	svm_vmrun(b->vmcb_pa, sc->host_vmsave_pa, vp->gpr);
 
@@ -451,9 +505,22 @@ static u64 svm_get_reg(struct vp *vp, enum vp_reg reg)
 	return slot ? *slot : 0;
 }
 
+static u32 reg_clean_group(enum vp_reg reg)
+{
+	switch (reg) {
+	case VP_CR0: case VP_CR3: case VP_CR4: case VP_EFER: return CLEAN_CRX;
+	case VP_DR6: case VP_DR7: return CLEAN_DRX;
+	case VP_PAT: return CLEAN_NP;
+	case VP_CR2: return CLEAN_CR2;
+	case VP_CR8: return CLEAN_TPR;
+	default: return 0; /* always loaded, or moved by VMLOAD */
+	}
+}
+
 static void svm_set_reg(struct vp *vp, enum vp_reg reg, u64 value)
 {
 	struct vmcb *v = vmcb_of(vp);
+	bank_of(vp)->dirty |= reg_clean_group(reg);
 	if (reg == VP_CR8) {
 		v->control.vintr = (v->control.vintr & ~0xFULL) | (value & 0xF);
 		return;
@@ -489,6 +556,10 @@ static void svm_set_seg(struct vp *vp, enum vp_seg seg, const struct segment *in
 {
 	struct vmcb *v = vmcb_of(vp);
 	struct vmcb_segment *s = seg_slot(v, seg);
+	if (seg == VP_ES || seg == VP_CS || seg == VP_SS || seg == VP_DS)
+		bank_of(vp)->dirty |= CLEAN_SEG;
+	else if (seg == VP_GDTR || seg == VP_IDTR)
+		bank_of(vp)->dirty |= CLEAN_DT;
 	s->selector = in->selector;
 	s->attrib = in->attr;
 	s->limit = in->limit;

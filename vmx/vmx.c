@@ -43,26 +43,18 @@
 
 STATIC_ASSERT(VMCS_HOST_RSP == 0x6C14, "vmx_entry.S writes HOST_RSP by number");
 
-/* ---- debug hooks ---------------------------------------------------------------
- * Until the command line carries them (kernel/options.c), these are set at
- * build time, e.g. make CC="gcc -DVMX_DEBUG_BAD_GUEST_STATE=1":
- *   - bad guest state: the first VM entry of every VP is made with TR marked
- *     unusable, which the CPU must refuse; shows the VM-entry failure report;
- *   - CR exits: CR0.PG and CR3 loads/stores exit even when the CPU does not
- *     need that, to exercise the emulation CPUs without IA32_VMX_MISC bit 5 or
- *     without the TRUE controls rely on. */
-#ifndef VMX_DEBUG_BAD_GUEST_STATE
-#define VMX_DEBUG_BAD_GUEST_STATE 0
-#endif
+/* ---- debug hook ----------------------------------------------------------------
+ * Set at build time (make CC="gcc -DVMX_DEBUG_CR_EXITS=1"): CR0.PG and CR3
+ * loads/stores exit even when this CPU does not need that, to exercise the
+ * emulation that CPUs without IA32_VMX_MISC bit 5 or without the TRUE
+ * controls rely on.  (A broken guest state for the VM-entry failure report
+ * comes from the core's debug_bad_guest_state option.) */
 #ifndef VMX_DEBUG_CR_EXITS
 #define VMX_DEBUG_CR_EXITS 0
 #endif
-static bool debug_bad_guest_state = VMX_DEBUG_BAD_GUEST_STATE;
 static bool debug_cr_exits = VMX_DEBUG_CR_EXITS;
 
 #define CR0_TS (1ULL << 3)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
 #define CR4_PSE (1ULL << 4)
 #define CR4_VMXE (1ULL << 13)
 #define CR4_PCIDE (1ULL << 17)
@@ -972,11 +964,6 @@ static void enter_once(struct vp *vp, struct vmx_bank *b, struct vm_exit *exit)
 	else if (b->flush & FLUSH_GUEST)
 		do_flush(b, vmx_caps.flush_guest);
 	b->flush = 0;
-	if (debug_bad_guest_state && !b->broken_on_purpose) {
-		b->broken_on_purpose = true;
-		printk(LOG_WARN, "vmx: debug: entering vp%u with TR unusable on purpose\n", vp->index);
-		vmcs_write(VMCS_PROC2_CONTROLS, vmcs_read(VMCS_PROC2_CONTROLS) | PROC2_MODE_BASED_EXEC);
-	}
 	vmcs_write(VMCS_GUEST_RSP, vp->gpr[VP_RSP]);
 
 	int rc = vmx_enter(vp->gpr, b->launched);

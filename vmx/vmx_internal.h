@@ -106,7 +106,6 @@ struct vmx_bank {
 	u8 *vapic;
 	u16 vpid;
 	bool launched;
-	bool broken_on_purpose;
 	u64 eptp;
 	u64 cr0_mask, cr4_mask;
 	u32 flush; /* FLUSH_* before the next entry */

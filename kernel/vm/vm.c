@@ -10,6 +10,7 @@
 #include "kernel/mm/pages.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
+#include "kernel/options.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/vm/backend.h"
@@ -208,6 +209,12 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 	} else if (!multiboot_load(vm, vm->vps[0], bi, mod, args)) {
 		printk(LOG_ERR, "vm: the guest could not be loaded; VPs stay idle\n");
 		vm->vps[0]->state = VP_STOPPED;
+	}
+	if (hv_options.debug_bad_guest_state) {
+		/* Two impossible CR0 combinations, so that every entry check trips on
+		 * one: SVM refuses NW without CD, VMX refuses PG without PE. */
+		printk(LOG_WARN, "vm: debug_bad_guest_state: VP 0 gets CR0 = PG|NW|ET (no PE, no CD)\n");
+		vp_set_reg(vm->vps[0], VP_CR0, CR0_PG | CR0_NW | CR0_ET);
 	}
 	printk(LOG_INFO, "vm: partition with %u VP(s), %u guest memory regions\n", vm->vp_count,
 	       vm->mem_count);

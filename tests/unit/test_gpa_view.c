@@ -68,6 +68,8 @@ static void log_ev(enum ev_kind k, u64 pa, u64 val)
 	fm.log[fm.n_log++] = (struct ev){ k, pa, val };
 }
 
+static void watch_step(void);
+
 static u64 fm_alloc(void *ctx)
 {
 	if (fm.budget == 0 || fm.n_free == 0)
@@ -96,6 +98,8 @@ static void fm_free(void *ctx, u64 pa)
 	fm.stack[fm.n_free++] = i;
 	fm.frees++;
 	log_ev(EV_FREE, pa, 0);
+	/* Freeing a table that is still reachable shows up as a broken walk. */
+	watch_step();
 }
 
 static u64 *fm_ptr(void *ctx, u64 pa)
@@ -105,8 +109,6 @@ static u64 *fm_ptr(void *ctx, u64 pa)
 	REQUIRE(fm.used[i], "access to freed table %#llx", (unsigned long long)pa);
 	return fm.ram[i];
 }
-
-static void watch_step(void);
 
 static void fm_stored(void *ctx, u64 entry_pa, u64 val)
 {
@@ -229,7 +231,7 @@ static struct tx xlate(u64 gpa)
 }
 
 /* ---- write-order watch -------------------------------------------------------
- * While armed, every store re-walks a set of sample pages.  A page outside the
+ * While armed, every store and every free re-walks a set of sample pages.  A page outside the
  * operation's range must never change; a page inside may change once, from its
  * old translation to its new one, and never pass through anything else. */
 
