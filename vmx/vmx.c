@@ -662,6 +662,21 @@ static bool load_pdptes(struct vp *vp, u64 cr3)
 	return true;
 }
 
+/* The guest's CR0: what it reads in the shadow, the bits VMX forces in the
+ * real value.  CD and NW are special: VM entries and exits leave them alone
+ * (SDM 27.3.1.1, 28.5.1), so the guest and the hypervisor share the physical
+ * bits, as they do when the guest writes CR0 without exiting; a write made
+ * here must therefore reach the physical register too. */
+static void set_guest_cr0(const struct vmx_caps *c, u64 val)
+{
+	u64 host = read_cr0();
+
+	vmcs_write(VMCS_CR0_READ_SHADOW, val);
+	vmcs_write(VMCS_GUEST_CR0, (val | c->cr0_must1) & ~c->cr0_must0);
+	if ((host ^ val) & (CR0_CD | CR0_NW))
+		write_cr0((host & ~(CR0_CD | CR0_NW)) | (val & (CR0_CD | CR0_NW)));
+}
+
 static bool pae_paging(u64 cr0, u64 cr4, u64 efer)
 {
 	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
@@ -705,8 +720,7 @@ static bool emulate_cr0_write(struct vp *vp, struct vmx_bank *b, u64 val)
 			entry &= ~(u64)ENTRY_IA32E_MODE_GUEST;
 		}
 	}
-	vmcs_write(VMCS_CR0_READ_SHADOW, val);
-	vmcs_write(VMCS_GUEST_CR0, (val | c->cr0_must1) & ~c->cr0_must0);
+	set_guest_cr0(c, val);
 	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
 	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
 	/* Changing PG, PE or WP changes translations (Vol. 3A 4.10.4.1). */
@@ -999,7 +1013,8 @@ static void enter_once(struct vp *vp, struct vmx_bank *b, struct vm_exit *exit)
 	restore_nmi_blocking(reason, exit);
 
 	/* An event whose delivery the exit interrupted is delivered again on the
-	 * next entry, unless the handler queues something else (SDM 28.2.4).  Software events keep their instruction length. */
+	 * next entry, unless the handler queues something else (SDM 28.2.4).
+	 * Software events keep their instruction length. */
 	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {
 		u32 type = INTR_INFO_TYPE(idt);
@@ -1071,8 +1086,7 @@ static void vmx_set_reg(struct vp *vp, enum vp_reg reg, u64 value)
 		break;
 	case VP_CR0:
 		/* The caller keeps EFER consistent (LMA) itself. */
-		vmcs_write(VMCS_CR0_READ_SHADOW, value);
-		vmcs_write(VMCS_GUEST_CR0, (value | c->cr0_must1) & ~c->cr0_must0);
+		set_guest_cr0(c, value);
 		b->flush |= FLUSH_GUEST;
 		break;
 	case VP_CR2:

@@ -106,12 +106,12 @@ static inline bool leaf_ok(const struct gpa_view *v, int level)
 }
 
 /* Whether a CPU may hold something that replacing old by new makes stale.
- * Walkers never cache non-present entries; a permission increase needs no
- * flush because the fault it would cause refetches the entry (SDM "EPT
- * violations invalidate the mappings used"; AMD re-walks on #NPF).  A page
- * size change is flushed even when every translation stays the same: mixing
- * stale large and fresh small TLB entries for one address is what the SDM
- * ("Details of TLB Use") and AMD errata warn against. */
+ * Walkers never cache non-present entries.  A permission increase needs no
+ * flush: an access that a stale, stricter entry refuses faults, and the fault
+ * drops that entry before the retry (the SDM says so for EPT violations; KVM
+ * relies on the same for NPT).  A page-size change is flushed even when every
+ * translation stays the same, because stale large and fresh small TLB entries
+ * for one address must not meet (SDM "Details of TLB Use", AMD erratum 383). */
 static bool needs_flush(const struct gpa_view *v, int level, u64 old, u64 new)
 {
 	if (!old || !v->fmt->present(v->flags, old))
@@ -135,9 +135,9 @@ static u64 ent_load(const struct gpa_view *v, const struct tbl *t, int level, u3
 	return leaf_encode(v, level, l);
 }
 
-/* The only way entries are written.  A release store keeps everything written
- * to a new table before it ordered before the store that makes it reachable;
- * x86 keeps stores in order, the compiler must be told too. */
+/* The only way entries are written.  Release order keeps the filling of a new
+ * table ahead of the store that links it: x86 never reorders stores, but the
+ * compiler would. */
 static void ent_store(struct gpa_view *v, struct op *op, struct tbl *t, int level, u32 i,
 		      u64 old, u64 new)
 {

@@ -116,7 +116,8 @@ struct slat_mem {
 	 * CPUs' walkers may still hold it in paging-structure caches until the
 	 * flush the operation reported (GPA_VIEW_FLUSH), so the implementation
 	 * must not recycle the frame before that flush, e.g. keep a deferred list
-	 * that the flush path releases. */
+	 * that the flush path releases.  Tables that were never linked come back
+	 * the same way; holding them until the next flush costs nothing. */
 	void (*free_table)(void *ctx, u64 pa);
 	/* The 512 entries of the table at pa (the identity in the hypervisor). */
 	u64 *(*table_ptr)(void *ctx, u64 pa);

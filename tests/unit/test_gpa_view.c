@@ -745,7 +745,11 @@ START_TEST(test_memtype)
 	ck_assert_int_eq(gpa_view_set_memtype(&view, 0x200000, 0x1000, GPA_MT_WT), 0);
 	ck_assert_uint_eq(fm.n_log, 0);
 	/* Holes stay holes. */
+	log_reset();
 	ck_assert_int_eq(gpa_view_set_memtype(&view, 0x0, 0x200000, GPA_MT_UC), 0);
+	ck_assert_int_eq(gpa_view_protect(&view, 0x0, 0x200000, GPA_PERM_R), 0);
+	ck_assert_int_eq(gpa_view_protect(&view, 0x8000000000ULL, 0x40000000, GPA_PERM_R), 0);
+	ck_assert_uint_eq(fm.n_log, 0);
 	ck_assert_int_eq(gpa_view_lookup(&view, 0x1000, NULL), -GPA_ENOENT);
 	/* All back to WB: one 2M leaf again. */
 	ck_assert_int_eq(gpa_view_set_memtype(&view, 0x0, 0x400000, GPA_MT_WB), GPA_VIEW_FLUSH);
