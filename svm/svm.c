@@ -65,10 +65,13 @@ struct svm_bank {
 	/* VMCB fields we changed since the last VMRUN, as clean-bit groups: the
 	 * CPU may keep the others cached (APM 15.15.3). */
 	u32 dirty;
-	/* The state checked by VMRUN, as we asked for it: QEMU and Bochs overwrite
+	/* The fields VMRUN checks, as we asked for them: QEMU and Bochs overwrite
 	 * the save area with host state when VMRUN fails, so the report and the
-	 * dump use this copy. */
-	struct vmcb_save entry_state;
+	 * dump put these back.  Only these: the copy is on every entry. */
+	struct {
+		u64 efer, cr0, cr3, cr4, dr6, dr7, g_pat, rip, rflags;
+		struct vmcb_segment cs;
+	} entry_state;
 	bool event_pending;
 	u64 event;		/* EVENTINJ value for the next entry */
 };
@@ -300,9 +303,19 @@ static bool exception_has_error_code(u8 vector)
 
 /* VMRUN says only "invalid"; name the consistency rule the VMCB breaks.  The
  * save area is put back as it was at VMRUN so the dump shows the bad state. */
-static void explain_invalid_vmcb(struct vmcb *vmcb, const struct vmcb_save *entry_state)
+static void explain_invalid_vmcb(struct vmcb *vmcb, const struct svm_bank *b)
 {
-	vmcb->save = *entry_state;
+	struct vmcb_save *s = &vmcb->save;
+	s->efer = b->entry_state.efer;
+	s->cr0 = b->entry_state.cr0;
+	s->cr3 = b->entry_state.cr3;
+	s->cr4 = b->entry_state.cr4;
+	s->dr6 = b->entry_state.dr6;
+	s->dr7 = b->entry_state.dr7;
+	s->g_pat = b->entry_state.g_pat;
+	s->rip = b->entry_state.rip;
+	s->rflags = b->entry_state.rflags;
+	s->cs = b->entry_state.cs;
 	struct vmcb_check_caps caps = {
 		.phys_addr_bits = (u8)cpu_features.phys_addr_bits,
 		.long_mode = true,
@@ -325,7 +338,7 @@ static void svm_decode_exit(struct vp *vp, struct vmcb *vmcb, struct vm_exit *e)
 	e->qualification = c->exit_info1;
 	e->qualification2 = c->exit_info2;
 	if ((u32)code == SVM_EXIT_INVALID_LOW) {
-		explain_invalid_vmcb(vmcb, &bank_of(vp)->entry_state);
+		explain_invalid_vmcb(vmcb, bank_of(vp));
 		e->reason = VM_EXIT_INVALID_STATE;
 		return;
 	}
@@ -450,7 +463,16 @@ static void svm_run(struct vp *vp, struct vm_exit *exit)
 	/* Without the feature the field must be zero (everything reloaded). */
 	vmcb->control.clean_bits = (svm_features & SVM_FEATURE_VMCB_CLEAN) ? ~b->dirty : 0;
 	b->dirty = 0;
-	b->entry_state = vmcb->save;
+	b->entry_state.efer = vmcb->save.efer;
+	b->entry_state.cr0 = vmcb->save.cr0;
+	b->entry_state.cr3 = vmcb->save.cr3;
+	b->entry_state.cr4 = vmcb->save.cr4;
+	b->entry_state.dr6 = vmcb->save.dr6;
+	b->entry_state.dr7 = vmcb->save.dr7;
+	b->entry_state.g_pat = vmcb->save.g_pat;
+	b->entry_state.rip = vmcb->save.rip;
+	b->entry_state.rflags = vmcb->save.rflags;
+	b->entry_state.cs = vmcb->save.cs;
 
 	svm_vmrun(b->vmcb_pa, sc->host_vmsave_pa, vp->gpr);
 

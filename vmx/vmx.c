@@ -666,14 +666,16 @@ static bool load_pdptes(struct vp *vp, u64 cr3)
  * real value.  CD and NW are special: VM entries and exits leave them alone
  * (SDM 27.3.1.1, 28.5.1), so the guest and the hypervisor share the physical
  * bits, as they do when the guest writes CR0 without exiting; a write made
- * here must therefore reach the physical register too. */
+ * here must therefore reach the physical register too, unless it is the
+ * combination NW without CD, which would be a #GP in the hypervisor (an
+ * emulated guest write never gets here with it; a core debug hook may). */
 static void set_guest_cr0(const struct vmx_caps *c, u64 val)
 {
 	u64 host = read_cr0();
 
 	vmcs_write(VMCS_CR0_READ_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR0, (val | c->cr0_must1) & ~c->cr0_must0);
-	if ((host ^ val) & (CR0_CD | CR0_NW))
+	if (((host ^ val) & (CR0_CD | CR0_NW)) && !((val & CR0_NW) && !(val & CR0_CD)))
 		write_cr0((host & ~(CR0_CD | CR0_NW)) | (val & (CR0_CD | CR0_NW)));
 }
 

@@ -44,10 +44,16 @@ int vp_fetch_decode(struct vp *vp, const struct vm_exit *exit, struct x86_insn *
 		u64 linear = (mode == X86_MODE_64 ? 0 : cs.base) + rip;
 		if (mode != X86_MODE_64)
 			linear &= 0xFFFFFFFFULL;
-		/* Byte by byte up to 15: the instruction may end just before an
-		 * unmapped page. */
-		while (have < sizeof(bytes) && guest_read_gva(vp, linear + have, &bytes[have], 1, &res))
-			have++;
+		/* One walk per page: the instruction may end just before an
+		 * unmapped page, so the second page is optional. */
+		while (have < sizeof(bytes)) {
+			u64 at = linear + have;
+			size_t chunk = (size_t)MIN((u64)(sizeof(bytes) - have),
+						   PAGE_SIZE - (at & (PAGE_SIZE - 1)));
+			if (!guest_read_gva(vp, at, &bytes[have], chunk, &res))
+				break;
+			have += chunk;
+		}
 		if (!have) {
 			printk(LOG_ERR, "vp%u: cannot fetch the instruction at %llx: %s (error %x, gpa %llx, reserved %llx, entry %llx)\n",
 			       vp->index, (unsigned long long)linear, guest_walk_status_name(res.status),
