@@ -111,7 +111,13 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 	image_load_phys = IMAGE_LINK_PHYS + load_delta;
 
 	cpu_features_detect();
-	smp_init_bsp(cpu_features.x2apic ? 0 : 0);
+	/* Firmware may leave the caches off (Bochs's BIOS leaves CD=NW=1); and
+	 * CR4.OSXSAVE lets the hypervisor complete a guest's XSETBV.  The APs
+	 * copy both from here through the trampoline. */
+	write_cr0(read_cr0() & ~(CR0_CD | CR0_NW));
+	if (cpu_features.xsave)
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+	smp_init_bsp(0);
 	console_init(COM1_PORT, 115200);
 	printk_plain("\n");
 	printk(LOG_INFO, "hv: booting hypervisor %s (%s entry, image at %llx)\n", HV_VERSION,

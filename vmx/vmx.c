@@ -870,7 +870,8 @@ static const struct {
 	[VMX_EXIT_EPT_MISCONFIG] = {VM_EXIT_SLAT_MISCONFIG, false},
 	[VMX_EXIT_PREEMPTION_TIMER] = {VM_EXIT_PREEMPTION_TIMER, false},
 	[VMX_EXIT_XSETBV] = {VM_EXIT_XSETBV, true},
-	/* Task switches, INVD and the rest have no neutral form yet: the core
+	[VMX_EXIT_INVD] = {VM_EXIT_INVD, true},
+	/* Task switches and the rest have no neutral form yet: the core
 	 * stops the partition with a dump naming hw_reason. */
 };
 

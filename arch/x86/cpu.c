@@ -26,6 +26,7 @@ void cpu_features_detect(void)
 		f->model |= ((r.eax >> 16) & 0xF) << 4;
 	f->vmx = r.ecx & (1u << 5);
 	f->x2apic = r.ecx & (1u << 21);
+	f->xsave = r.ecx & (1u << 26);
 	f->hypervisor = r.ecx & (1u << 31);
 
 	r = cpuid(0x80000000);

@@ -16,6 +16,7 @@
 #define CR4_PAE (1ULL << 5)
 #define CR4_PGE (1ULL << 7)
 #define CR4_OSFXSR (1ULL << 9)
+#define CR4_OSXSAVE (1ULL << 18)
 
 #define RFLAGS_IF (1ULL << 9)
 
@@ -77,6 +78,14 @@ DEFINE_CR_ACCESSORS(2)
 DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
+
+/* XSETBV needs CR4.OSXSAVE set in the executing mode (the host sets it at
+ * boot when the CPU has XSAVE, so that guests' XCR0 writes can be completed
+ * on their behalf). */
+static inline void xsetbv(u32 index, u64 value)
+{
+	__asm__ volatile("xsetbv" ::"c"(index), "a"((u32)value), "d"((u32)(value >> 32)) : "memory");
+}
 
 static inline u64 rdtsc(void)
 {
@@ -141,7 +150,7 @@ struct cpu_features {
 	char brand[49];
 	u32 family, model, stepping;
 	u32 max_leaf, max_ext_leaf;
-	bool nx, pdpe1gb, x2apic, tsc_invariant, vmx, svm, hypervisor;
+	bool nx, pdpe1gb, x2apic, tsc_invariant, vmx, svm, hypervisor, xsave;
 	u32 phys_addr_bits;
 };
 

@@ -26,6 +26,8 @@ enum exit_action exit_msr_read(struct vp *vp, struct vm_exit *exit);
 enum exit_action exit_msr_write(struct vp *vp, struct vm_exit *exit);
 enum exit_action exit_io(struct vp *vp, struct vm_exit *exit);
 enum exit_action exit_slat_violation(struct vp *vp, struct vm_exit *exit);
+enum exit_action exit_xsetbv(struct vp *vp, struct vm_exit *exit);
+enum exit_action exit_invd(struct vp *vp, struct vm_exit *exit);
 
 void msr_policy_apply(struct vp *vp);
 void guest_uart_setup(struct vp *vp);

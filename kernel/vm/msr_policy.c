@@ -87,6 +87,21 @@ static bool write_ignored(struct vp *vp, u32 msr, u64 value)
 	return true;
 }
 
+#define MSR_XSS 0xDA0
+
+/* IA32_XSS: the supervisor state components XSAVES may manage.  Live in the
+ * hardware like XCR0 (the host uses none); only bits CPUID.(0xD,1) lists. */
+static bool write_xss(struct vp *vp, u32 msr, u64 value)
+{
+	struct cpuid_regs r = cpuid_count(0xD, 1);
+	u64 supported = ((u64)r.edx << 32) | r.ecx;
+	(void)vp;
+	if (value & ~supported)
+		return false;
+	wrmsr(msr, value);
+	return true;
+}
+
 static bool read_apic_base(struct vp *vp, u32 msr, u64 *value)
 {
 	(void)vp;
@@ -102,6 +117,7 @@ static const struct msr_rule msr_rules[] = {
 	{MSR_TSC, MSR_TSC, read_tsc, write_ignored, "TSC"},
 	{MSR_APIC_BASE, MSR_APIC_BASE, read_apic_base, NULL, "APIC_BASE"},
 	{MSR_MTRRCAP, MSR_MTRRCAP, read_host, NULL, "MTRRCAP"},
+	{MSR_XSS, MSR_XSS, read_host, write_xss, "XSS"},
 	{0x200, 0x20F, read_host, write_ignored, "MTRR variable"},
 	{0x250, 0x250, read_host, write_ignored, "MTRR fixed 64K"},
 	{0x258, 0x259, read_host, write_ignored, "MTRR fixed 16K"},

@@ -28,6 +28,7 @@
 	X(NMI_WINDOW, "nmi-window")                                               \
 	X(CR_ACCESS, "cr-access")                                                 \
 	X(XSETBV, "xsetbv")                                                       \
+	X(INVD, "invd")                                                           \
 	X(INVLPG, "invlpg")                                                       \
 	X(PAUSE, "pause")                                                         \
 	X(MONITOR_MWAIT, "monitor-mwait")                                         \

@@ -97,6 +97,8 @@ static const exit_handler_fn exit_handlers[VM_EXIT_REASON_COUNT] = {
 	[VM_EXIT_INVALID_STATE] = exit_invalid_state,
 	[VM_EXIT_VIRT_INSN] = exit_inject_ud,
 	[VM_EXIT_MONITOR_MWAIT] = exit_inject_ud,
+	[VM_EXIT_XSETBV] = exit_xsetbv,
+	[VM_EXIT_INVD] = exit_invd,
 	[VM_EXIT_PAUSE] = exit_ignore,
 	[VM_EXIT_PREEMPTION_TIMER] = exit_ignore,
 };

@@ -16,11 +16,12 @@ void site_ud2(void *), site_gp_selector(void *), site_gp_null_jmp(void *),
 	site_gp_null_ss(void *), site_de(void *), site_de_overflow(void *), site_bp(void *),
 	site_pf_read(void *), site_pf_write(void *), site_vmmcall(void *), site_vmrun(void *),
 	site_vmload(void *), site_vmsave(void *), site_stgi(void *), site_clgi(void *),
-	site_skinit(void *), site_invlpga(void *), site_vmcall(void *), site_vmxon(void *);
+	site_skinit(void *), site_invlpga(void *), site_vmcall(void *), site_vmxon(void *),
+	site_xsetbv_x87_off(void *), site_xsetbv_xcr1(void *), site_xsetbv_good(void *);
 extern char at_ud2[], at_gp_selector[], at_gp_null_jmp[], at_gp_null_ss[], at_de[],
 	at_de_overflow[], after_bp[], at_pf_read[], at_pf_write[], at_vmmcall[], at_vmrun[],
 	at_vmload[], at_vmsave[], at_stgi[], at_clgi[], at_skinit[], at_invlpga[], at_vmcall[],
-	at_vmxon[];
+	at_vmxon[], at_xsetbv_x87_off[], at_xsetbv_xcr1[], at_xsetbv_good[];
 
 #define SITE(name, body) \
 	".globl " #name "\n.type " #name ", @function\n" #name ":\n" body "\tret\n"
@@ -52,7 +53,14 @@ __asm__(".text\n"
 			   "at_invlpga: .byte 0x0f, 0x01, 0xdf\n")
 	/* VMX: VMCALL outside VMX operation and VMXON with CR4.VMXE clear are #UD. */
 	SITE(site_vmcall, "at_vmcall: .byte 0x0f, 0x01, 0xc1\n")
-	SITE(site_vmxon, "\tmov 4(%esp), %eax\nat_vmxon: vmxon (%eax)\n"));
+	SITE(site_vmxon, "\tmov 4(%esp), %eax\nat_vmxon: vmxon (%eax)\n")
+	/* XSETBV: value in EDX:EAX, register index in ECX (XCR0 = 0). */
+	SITE(site_xsetbv_x87_off, "\txor %ecx, %ecx\n\txor %edx, %edx\n\txor %eax, %eax\n"
+				  "at_xsetbv_x87_off: xsetbv\n")
+	SITE(site_xsetbv_xcr1, "\tmov $1, %ecx\n\txor %edx, %edx\n\tmov $3, %eax\n"
+			       "at_xsetbv_xcr1: xsetbv\n")
+	SITE(site_xsetbv_good, "\txor %ecx, %ecx\n\txor %edx, %edx\n\tmov $3, %eax\n"
+			       "at_xsetbv_good: xsetbv\n"));
 
 /* Memory the SVM/VMX instructions may name (4 KiB aligned, as VMCB/VMXON regions). */
 static u8 scratch[4096] __attribute__((aligned(4096)));
@@ -80,6 +88,35 @@ static bool expect_trap(const char *name, void (*fn)(void *), void *arg, u32 vec
 	if (out)
 		*out = t;
 	return test_end();
+}
+
+#define CR4_OSXSAVE_BIT (1u << 18)
+#define CPUID1_ECX_XSAVE (1u << 26)
+
+/* XSETBV's own checks (SDM Vol. 2C): #UD without CR4.OSXSAVE, #GP for a value
+ * that clears x87 or an XCR other than 0; a good value takes effect.  Under
+ * VMX it always exits, so this tests the hypervisor's emulation. */
+static void xsetbv_tests(void)
+{
+	u32 a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID1_ECX_XSAVE)) {
+		test_result("xsetbv", true, "no XSAVE on this CPU: nothing to test");
+		return;
+	}
+	u32 cr4 = read_cr4();
+	write_cr4(cr4 & ~CR4_OSXSAVE_BIT);
+	expect_trap("xsetbv-ud-without-osxsave", site_xsetbv_good, NULL, VEC_UD, 0, at_xsetbv_good, NULL);
+	write_cr4(cr4 | CR4_OSXSAVE_BIT);
+	expect_trap("xsetbv-gp-x87-cleared", site_xsetbv_x87_off, NULL, VEC_GP, 0, at_xsetbv_x87_off, NULL);
+	expect_trap("xsetbv-gp-xcr1", site_xsetbv_xcr1, NULL, VEC_GP, 0, at_xsetbv_xcr1, NULL);
+	struct trap t;
+	int v = trap_run(site_xsetbv_good, NULL, &t);
+	u32 lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	test_result("xsetbv-good-value", v < 0 && lo == 3 && hi == 0,
+		    "trap %d, XCR0 now %08x:%08x (want no trap and 3)", v, hi, lo);
+	write_cr4(cr4);
 }
 
 static void pf_tests(void)
@@ -164,6 +201,7 @@ void guest_main(void)
 	expect_trap("invlpga-ud", site_invlpga, scratch, VEC_UD, 0, at_invlpga, NULL);
 	expect_trap("vmcall-ud", site_vmcall, NULL, VEC_UD, 0, at_vmcall, NULL);
 	expect_trap("vmxon-ud", site_vmxon, scratch, VEC_UD, 0, at_vmxon, NULL);
+	xsetbv_tests();
 
 	/* After all that, the runtime is still in a sane state. */
 	test_begin("still-sane");
