@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 grub-pc-bin grub-common xorriso mtools bochs bochsbios
-	vgabios check pkg-config python3 gcc make binutils libzydis-dev)
+	vgabios check pkg-config python3 gcc make binutils libzydis-dev cpio)
 
 missing=()
 for p in "${packages[@]}"; do

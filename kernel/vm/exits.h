@@ -34,5 +34,7 @@ void guest_uart_setup(struct vp *vp);
 bool guest_uart_claims(u16 port);
 void guest_uart_io(u16 port, bool in, u32 *value);
 void guest_uart_flush(void);
+bool guest_pic_claims(u16 port);
+void guest_pic_io(u16 port, bool in, u32 *value);
 
 #endif

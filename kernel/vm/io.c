@@ -1,5 +1,6 @@
 /* Port I/O exits.  Only the ports the hypervisor owns are intercepted (its
- * console UART); everything else passes straight through to the devices. */
+ * console UART, and the PICs it keeps masked); everything else passes
+ * straight through to the devices. */
 #include "arch/x86/cpu.h"
 #include "kernel/printk.h"
 #include "kernel/vm/exits.h"
@@ -19,8 +20,10 @@ static void port_access(u16 port, u8 size, bool in, u32 *value)
 		u32 byte = (*value >> (8 * i)) & 0xFF;
 		if (guest_uart_claims(p))
 			guest_uart_io(p, in, &byte);
+		else if (guest_pic_claims(p))
+			guest_pic_io(p, in, &byte);
 		else
-			byte = 0xFF; /* unreachable: only UART ports exit */
+			byte = 0xFF; /* unreachable: only claimed ports exit */
 		result |= (byte & 0xFF) << (8 * i);
 	}
 	if (in)
@@ -88,7 +91,7 @@ static enum exit_action string_io(struct vp *vp, struct vm_exit *exit)
 
 enum exit_action exit_io(struct vp *vp, struct vm_exit *exit)
 {
-	if (!guest_uart_claims(exit->io.port)) {
+	if (!guest_uart_claims(exit->io.port) && !guest_pic_claims(exit->io.port)) {
 		printk(LOG_WARN, "vp%u: I/O exit for port %x that nobody claims\n", vp->index,
 		       exit->io.port);
 		return exit_skip_instruction(vp, exit);

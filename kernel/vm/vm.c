@@ -138,6 +138,9 @@ static void create_bank_on_cpu(void *arg)
 	msr_policy_apply(vp);
 	for (u16 p = 0; p < 8; p++)
 		vm_backend->intercept_io(vp, (u16)(uart_port_for_guest() + p), true);
+	static const u16 pic_ports[] = {0x20, 0x21, 0xA0, 0xA1};
+	for (u32 i = 0; i < ARRAY_SIZE(pic_ports); i++)
+		vm_backend->intercept_io(vp, pic_ports[i], true);
 	this_cpu()->vp = vp;
 }
 

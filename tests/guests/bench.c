@@ -1,20 +1,27 @@
 /*
  * bench: the exit-cost guest of `make bench` (tests/bench.py). It runs the same loops
- * on bare QEMU (the floor) and under the hypervisor, where each operation is an exit:
+ * on a bare emulator, QEMU or Bochs (the floor), and under the hypervisor, where each
+ * operation is an exit:
  *
  *   empty   the loop alone (counter and branch): the floor of the measurement itself
  *   cpuid   CPUID leaf 0 (intercepted, answered by the CPUID policy)
  *   io      OUT to the console UART's scratch register, port 0x3ff (the hypervisor
- *           emulates its console UART; on bare QEMU it is a plain device access)
- *   npf     a 4-byte read from memory the hypervisor does not back (nested page fault,
- *           decoded and emulated as unbacked memory; on bare QEMU plain RAM)
- *   vmmcall VMMCALL, #UD both bare and under the hypervisor (no hypercall interface
- *           yet): exit + #UD injection + the guest's own minimal #UD handler
+ *           emulates its console UART; bare, it is a plain device access)
+ *   npf     a 4-byte read from memory the hypervisor does not back (nested page fault
+ *           or EPT violation, decoded and emulated as unbacked memory; bare, plain RAM)
+ *   vmcall / vmmcall
+ *           the hypercall instruction of the CPU's vendor (CPUID leaf 0): VMCALL
+ *           (0F 01 C1) on Intel, VMMCALL (0F 01 D9) otherwise, the one that exits under
+ *           VMX or SVM respectively. #UD both bare and under the hypervisor (no
+ *           hypercall interface yet): exit + #UD injection + the guest's own minimal
+ *           #UD handler. The other vendor's instruction would measure no exit: it is
+ *           a plain #UD, which the hypervisor does not intercept.
  *
  * Each loop runs WARMUP times, then ITERATIONS times between two RDTSC, and prints
  *     BENCH <op> iterations=<n> ticks=<total> ticks_per_op=<total/n, one decimal>
- * Under `-icount shift=0,sleep=off` the TSC advances one tick per executed guest
- * instruction, so these are deterministic instruction counts, not time.
+ * Under QEMU `-icount shift=0,sleep=off`, and on Bochs with one CPU (`clock: sync=none`,
+ * fixed `ips`), the TSC advances one tick per executed instruction, so these are
+ * deterministic instruction counts, not time.
  *
  * The npf address: `probe=<addr>` if given; otherwise the first reserved region of the
  * memory map that continues usable RAM upwards (under the hypervisor its pool lies
@@ -31,14 +38,18 @@ const char guest_name[] = "bench";
 #define PAGE       4096u
 #define FOUR_GIB   0x100000000ull
 
-/* Minimal #UD handler for the vmmcall loop: skip the 3-byte instruction. */
+/* Minimal #UD handler for the hypercall loop: skip the 3-byte instruction (VMCALL and
+ * VMMCALL are both 3 bytes). */
 void bench_ud_handler(void);
 void site_vmmcall(void *);
+void site_vmcall(void *);
 __asm__(".text\n"
 	".globl bench_ud_handler\n.type bench_ud_handler, @function\n"
 	"bench_ud_handler:\n\taddl $3, (%esp)\n\tiret\n"
 	".globl site_vmmcall\n.type site_vmmcall, @function\n"
-	"site_vmmcall:\n\t.byte 0x0f, 0x01, 0xd9\n\tret\n");
+	"site_vmmcall:\n\t.byte 0x0f, 0x01, 0xd9\n\tret\n"
+	".globl site_vmcall\n.type site_vmcall, @function\n"
+	"site_vmcall:\n\t.byte 0x0f, 0x01, 0xc1\n\tret\n");
 
 struct idt_gate {
 	u16 off_lo, sel;
@@ -101,6 +112,22 @@ static u64 loop_vmmcall(u32 n)
 	return rdtsc() - t0;
 }
 
+static u64 loop_vmcall(u32 n)
+{
+	u64 t0 = rdtsc();
+	for (u32 i = n; i; i--)
+		__asm__ volatile(".byte 0x0f, 0x01, 0xc1" ::: "memory");
+	return rdtsc() - t0;
+}
+
+/* CPUID leaf 0 vendor "GenuineIntel": EBX, EDX, ECX = "Genu", "ineI", "ntel". */
+static bool vendor_intel(void)
+{
+	u32 a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;
+}
+
 static void measure(const char *name, u64 (*loop)(u32))
 {
 	loop(WARMUP);
@@ -148,10 +175,14 @@ void guest_main(void)
 			    "%08x reads %08x, not all ones: not hypervisor memory", npf_addr, v);
 	}
 
-	/* VMMCALL must raise #UD at the instruction before the handler below may skip it. */
+	/* The hypercall instruction that exits on this vendor. It must raise #UD at the
+	 * instruction before the handler below may skip it. */
+	bool intel = vendor_intel();
+	const char *hc = intel ? "vmcall" : "vmmcall";
 	struct trap t;
-	int vec = trap_run(site_vmmcall, NULL, &t);
-	test_result("vmmcall-ud", vec == VEC_UD, "VMMCALL gave %s",
+	int vec = trap_run(intel ? site_vmcall : site_vmmcall, NULL, &t);
+	test_result(intel ? "vmcall-ud" : "vmmcall-ud", vec == VEC_UD, "%s gave %s",
+		    intel ? "VMCALL" : "VMMCALL",
 		    vec < 0 ? "no exception" : vector_name((u32)vec));
 
 	measure("empty", loop_empty);
@@ -163,7 +194,7 @@ void guest_main(void)
 		struct idt_gate saved = *ud;
 		u32 h = (u32)bench_ud_handler;
 		*ud = (struct idt_gate){ (u16)h, SEL_CODE32, 0, 0x8e, (u16)(h >> 16) };
-		measure("vmmcall", loop_vmmcall);
+		measure(hc, intel ? loop_vmcall : loop_vmmcall);
 		*ud = saved;
 	}
 }
