@@ -19,21 +19,7 @@
 /* VMCS_HOST_RSP; vmx.c asserts it matches vmcs.h. */
 #define VMCS_HOST_RSP_ENC 0x6C14
 
-#define GPR_RAX 0
-#define GPR_RCX 8
-#define GPR_RDX 16
-#define GPR_RBX 24
-#define GPR_RBP 40
-#define GPR_RSI 48
-#define GPR_RDI 56
-#define GPR_R8 64
-#define GPR_R9 72
-#define GPR_R10 80
-#define GPR_R11 88
-#define GPR_R12 96
-#define GPR_R13 104
-#define GPR_R14 112
-#define GPR_R15 120
+#include "kernel/vm/gpr_asm.h"
 
 	.text
 	.globl vmx_enter
@@ -56,20 +42,8 @@ vmx_enter:
 	/* The MOVs below leave the flags alone: ZF still says launched == 0. */
 	cmp $0, %rsi
 	mov %rdi, %rax
-	mov GPR_RCX(%rax), %rcx
-	mov GPR_RDX(%rax), %rdx
-	mov GPR_RBX(%rax), %rbx
 	mov GPR_RBP(%rax), %rbp
-	mov GPR_RSI(%rax), %rsi
-	mov GPR_RDI(%rax), %rdi
-	mov GPR_R8(%rax), %r8
-	mov GPR_R9(%rax), %r9
-	mov GPR_R10(%rax), %r10
-	mov GPR_R11(%rax), %r11
-	mov GPR_R12(%rax), %r12
-	mov GPR_R13(%rax), %r13
-	mov GPR_R14(%rax), %r14
-	mov GPR_R15(%rax), %r15
+	GPRS_LOAD %rax
 	mov GPR_RAX(%rax), %rax
 	jne 1f
 	vmlaunch
@@ -97,20 +71,8 @@ vmx_enter:
 vmx_exit_entry:
 	push %rax			/* guest RAX */
 	mov 8(%rsp), %rax		/* the gpr array */
-	mov %rcx, GPR_RCX(%rax)
-	mov %rdx, GPR_RDX(%rax)
-	mov %rbx, GPR_RBX(%rax)
 	mov %rbp, GPR_RBP(%rax)
-	mov %rsi, GPR_RSI(%rax)
-	mov %rdi, GPR_RDI(%rax)
-	mov %r8, GPR_R8(%rax)
-	mov %r9, GPR_R9(%rax)
-	mov %r10, GPR_R10(%rax)
-	mov %r11, GPR_R11(%rax)
-	mov %r12, GPR_R12(%rax)
-	mov %r13, GPR_R13(%rax)
-	mov %r14, GPR_R14(%rax)
-	mov %r15, GPR_R15(%rax)
+	GPRS_STORE %rax
 	popq GPR_RAX(%rax)
 	add $8, %rsp			/* the gpr pointer */
 	xor %eax, %eax

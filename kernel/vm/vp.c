@@ -1,5 +1,10 @@
 /* VP register access and event injection, through the backend. */
 #include "kernel/vm/backend.h"
+#include "kernel/vm/gpr_asm.h"
+
+STATIC_ASSERT(GPR_RCX == VP_RCX * 8 && GPR_RSP == VP_RSP * 8 && GPR_RBP == VP_RBP * 8 &&
+		      GPR_RDI == VP_RDI * 8 && GPR_R8 == VP_R8 * 8 && GPR_R15 == VP_R15 * 8,
+	      "kernel/vm/gpr_asm.h offsets must follow enum vp_reg");
 
 u64 vp_get_reg(struct vp *vp, enum vp_reg reg)
 {
