@@ -8,8 +8,8 @@
  * comment says which reading is used here.
  *
  * Naming: status codes, MSR names and structure names use the TLFS spelling
- * (HV_STATUS_*, HV_X64_MSR_*); hypercall codes and message types are enums whose
- * constants are spelled exactly as in the TLFS (HvCallFlushVirtualAddressSpace,
+ * (HV_STATUS_*, HV_X64_MSR_*); hypercall codes (an enum) and message types
+ * (macros) are spelled exactly as in the TLFS (HvCallFlushVirtualAddressSpace,
  * HvMessageTypeTimerExpired) so that a grep for the TLFS name finds the code.
  * Bit masks of CPUID/MSR fields use the Linux-style upper-case names with the TLFS
  * field name in the comment.
@@ -473,35 +473,35 @@ enum hv_call_code {
 /* Types with bit 31 set are hypervisor messages; guests cannot post them. */
 #define HV_MESSAGE_TYPE_HYPERVISOR_MASK 0x80000000U
 
-enum hv_message_type {
-	HvMessageTypeNone = 0x00000000,
-	HvMessageTypeUnmappedGpa = 0x80000000,
-	HvMessageTypeGpaIntercept = 0x80000001,
-	HvMessageTypeUnacceptedGpa = 0x80000003,
-	HvMessageTypeGpaAttributeIntercept = 0x80000004,
-	HvMessageTypeTimerExpired = 0x80000010,
-	HvMessageTypeInvalidVpRegisterValue = 0x80000020,
-	HvMessageTypeUnrecoverableException = 0x80000021,
-	HvMessageTypeUnsupportedFeature = 0x80000022,
-	HvMessageTypeOpaqueIntercept = 0x8000003F,
-	HvMessageTypeEventLogBufferComplete = 0x80000040,
-	HvMessageTypeHypercallIntercept = 0x80000050,
-	HvMessageTypeSynicEventIntercept = 0x80000060,
-	HvMessageTypeSynicSintIntercept = 0x80000061,
-	HvMessageTypeSynicSintDeliverable = 0x80000062,
-	HvMessageTypeAsyncCallCompletion = 0x80000070,
-	HvMessageTypeX64IoPortIntercept = 0x80010000,
-	HvMessageTypeMsrIntercept = 0x80010001,
-	HvMessageTypeX64CpuidIntercept = 0x80010002,
-	HvMessageTypeExceptionIntercept = 0x80010003,
-	HvMessageTypeX64ApicEoi = 0x80010004,
-	/* [DISPUTED #8] LNX/QEMU name 0x80010006 differently; TLFS/OVMM/MSVM
-	 * RegisterIntercept is used. */
-	HvMessageTypeRegisterIntercept = 0x80010006,
-	HvMessageTypeX64Halt = 0x80010007,
-	HvMessageTypeX64InterruptionDeliverable = 0x80010008,
-	HvMessageTypeX64SipiIntercept = 0x80010009,
-};
+/* HV_MESSAGE_TYPE values.  Macros rather than an enum: most exceed INT_MAX,
+ * which C11 does not allow for enumeration constants. */
+#define HvMessageTypeNone 0x00000000U
+#define HvMessageTypeUnmappedGpa 0x80000000U
+#define HvMessageTypeGpaIntercept 0x80000001U
+#define HvMessageTypeUnacceptedGpa 0x80000003U
+#define HvMessageTypeGpaAttributeIntercept 0x80000004U
+#define HvMessageTypeTimerExpired 0x80000010U
+#define HvMessageTypeInvalidVpRegisterValue 0x80000020U
+#define HvMessageTypeUnrecoverableException 0x80000021U
+#define HvMessageTypeUnsupportedFeature 0x80000022U
+#define HvMessageTypeOpaqueIntercept 0x8000003FU
+#define HvMessageTypeEventLogBufferComplete 0x80000040U
+#define HvMessageTypeHypercallIntercept 0x80000050U
+#define HvMessageTypeSynicEventIntercept 0x80000060U
+#define HvMessageTypeSynicSintIntercept 0x80000061U
+#define HvMessageTypeSynicSintDeliverable 0x80000062U
+#define HvMessageTypeAsyncCallCompletion 0x80000070U
+#define HvMessageTypeX64IoPortIntercept 0x80010000U
+#define HvMessageTypeMsrIntercept 0x80010001U
+#define HvMessageTypeX64CpuidIntercept 0x80010002U
+#define HvMessageTypeExceptionIntercept 0x80010003U
+#define HvMessageTypeX64ApicEoi 0x80010004U
+/* [DISPUTED #8] LNX/QEMU name 0x80010006 differently; TLFS/OVMM/MSVM
+ * RegisterIntercept is used. */
+#define HvMessageTypeRegisterIntercept 0x80010006U
+#define HvMessageTypeX64Halt 0x80010007U
+#define HvMessageTypeX64InterruptionDeliverable 0x80010008U
+#define HvMessageTypeX64SipiIntercept 0x80010009U
 
 /* HV_MESSAGE_HEADER (digest 7.2). */
 struct hv_message_header {
