@@ -9,7 +9,7 @@ PYTHON     := python3
 
 # Sources of the hypervisor image.  Everything in these folders is linked in;
 # tests/unit compiles the pure-logic files among them natively.
-IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm kernel/vm svm vmx
+IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm kernel/vm kernel/shell svm vmx
 IMAGE_C    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.c))
 IMAGE_S    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.S))
 IMAGE_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(IMAGE_C)) \
@@ -80,6 +80,9 @@ $(BUILD)/unit/%: tests/unit/%.c $$(call unit_deps,tests/unit/%.c) $$(wildcard te
 	$(call say,UNIT,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) -o $@ $< $(call unit_deps,$<) $$(pkg-config --cflags --libs check) $(call unit_libs,$<)
+	@# Header dependencies of every source the test links (one -MM run: -MMD
+	@# would keep only the last source's list when several are linked at once).
+	$(Q)$(CC) -MM -MP -MT $@ -I. -DHV_HOST_TEST $< $(call unit_deps,$<) > $@.d
 
 unit: deps $(UNIT_BINS)
 	@$(PYTHON) tests/runner.py --build $(BUILD) --unit "$(UNIT_BINS)"
