@@ -89,6 +89,8 @@ enum exit_action exit_skip_instruction(struct vp *vp, struct vm_exit *exit)
 
 static u64 reg_read(struct vp *vp, const struct x86_regop *r)
 {
+	if (r->num < 0 || r->num >= VP_GPR_COUNT)
+		return 0;
 	u64 v = vp->gpr[r->num];
 	if (r->high8)
 		return (v >> 8) & 0xFF;
@@ -97,6 +99,8 @@ static u64 reg_read(struct vp *vp, const struct x86_regop *r)
 
 static void reg_write_sized(struct vp *vp, int num, bool high8, unsigned size, u64 value)
 {
+	if (num < 0 || num >= VP_GPR_COUNT)
+		return;
 	u64 *g = &vp->gpr[num];
 	if (high8)
 		*g = (*g & ~0xFF00ULL) | ((value & 0xFF) << 8);
@@ -238,6 +242,11 @@ enum emulate_result emulate_mmio(struct vp *vp, const struct vm_exit *exit, u64 
 	if (insn->kind == X86_K_MOVS || insn->kind == X86_K_STOS || insn->kind == X86_K_LODS)
 		return string_op(vp, insn, page, ops);
 	if (!insn->has_mem)
+		return EMULATE_UNSUPPORTED;
+	/* Every kind below names a general-purpose register (or none it uses):
+	 * refuse anything else rather than index past the GPR array. */
+	if (insn->reg_op.num >= VP_GPR_COUNT || insn->mem.base >= VP_GPR_COUNT + 1 ||
+	    insn->mem.index >= VP_GPR_COUNT)
 		return EMULATE_UNSUPPORTED;
 
 	u64 gva = effective_address(vp, insn);
