@@ -18,11 +18,15 @@
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/pvh.h"
+#include "kernel/shell/console_mux.h"
+#include "kernel/shell/shell_main.h"
 #include "kernel/smp.h"
 #include "kernel/uart16550.h"
 #include "kernel/vm/backend.h"
 #include "kernel/vm/vm.h"
 #include "kernel/vm/vm_create.h"
+#include "kernel/vm/vp_ctl.h"
+#include "kernel/mm/heap.h"
 
 u64 image_load_phys = IMAGE_LINK_PHYS;
 
@@ -104,6 +108,51 @@ static __attribute__((noinline)) void debug_fault(int kind)
 	panic("debug_fault %d returned", kind);
 }
 
+/* debug_fault_late: the last CPU (idle, or hosting the shell) takes the fault
+ * a while after the guest started, so the crash dump has a running VP to show.
+ * Its console timer wakes it every millisecond. */
+#define LATE_FAULT_DELAY_US 50000
+static u64 late_fault_deadline;
+static u32 late_fault_cpu;
+static void (*late_fault_next_hook)(void);
+
+static void late_fault_idle(void)
+{
+	if (late_fault_next_hook)
+		late_fault_next_hook();
+	if (this_cpu_id() == late_fault_cpu && tsc_passed(late_fault_deadline))
+		debug_fault(hv_options.debug_fault);
+}
+
+static void arm_late_fault(void)
+{
+	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
+		if (percpu_table[cpu] && percpu_table[cpu]->online)
+			late_fault_cpu = cpu;
+	}
+	late_fault_deadline = tsc_deadline_us(LATE_FAULT_DELAY_US);
+	late_fault_next_hook = smp_idle_hook;
+	__atomic_store_n(&smp_idle_hook, late_fault_idle, __ATOMIC_RELEASE);
+	printk(LOG_INFO, "hv: debug_fault_late: cpu %u takes the fault in %u ms\n", late_fault_cpu,
+	       LATE_FAULT_DELAY_US / 1000);
+}
+
+/* `trace` on the command line: every VP records its exits from the start. */
+static void trace_at_boot(void)
+{
+	for (u32 i = 0; i < the_vm.vp_count; i++) {
+		struct vp *vp = the_vm.vps[i];
+		struct trace_rec *recs = kzalloc(sizeof(*recs) * TRACE_RING_SIZE);
+		if (!recs) {
+			printk(LOG_WARN, "hv: no memory for vp%u's exit trace\n", i);
+			continue;
+		}
+		trace_ring_init(&vp->trace, recs, TRACE_RING_SIZE);
+		vp->trace_on = true;
+	}
+	printk(LOG_INFO, "hv: exit trace on (%u exits per VP)\n", TRACE_RING_SIZE);
+}
+
 void kernel_entry(u32 magic, u64 info_phys, u64 load_delta);
 void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 {
@@ -157,10 +206,15 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 		panic("only %u of %u CPUs answered the cross-call self-test", answered, cpus);
 	printk(LOG_INFO, "smp: %u CPU(s) online, cross-call round trip ok on all\n", cpus);
 
-	if (hv_options.debug_fault != DEBUG_FAULT_NONE)
+	bool late_fault = hv_options.debug_fault_late && cpus > 1;
+	if (hv_options.debug_fault != DEBUG_FAULT_NONE && !late_fault)
 		debug_fault(hv_options.debug_fault);
 
 	bool have_vm = vm_create(&acpi, &boot_info);
+	if (have_vm && hv_options.trace)
+		trace_at_boot();
+	shell_set_acpi(&acpi);
+	console_mux_init(hv_options.shell, (u8)hv_options.escape, (u8)hv_options.escape_count);
 
 	u64 tsc_ready = rdtsc();
 	printk(LOG_INFO, "hv: boot tsc_at_entry=%llu tsc_at_ready=%llu\n",
@@ -170,10 +224,15 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 		     have_vm ? vm_backend->name : cpu_virt_name());
 	if (hv_options.exit_when_ready)
 		emu_exit(EMU_EXIT_READY);
+	if (late_fault && hv_options.debug_fault != DEBUG_FAULT_NONE)
+		arm_late_fault();
 
 	if (have_vm)
 		vp_run_loop(the_vm.vps[0]);
-	/* No guest: the boot CPU idles like the others, serving cross-calls. */
-	for (;;)
+	/* No guest: the boot CPU idles like the others, serving cross-calls
+	 * (and the shell, when it is the only CPU). */
+	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		vp_ctl_idle();
+	}
 }

@@ -15,10 +15,15 @@ struct hv_options {
 	u64 hv_mem; /* bytes kept for the hypervisor's own pool */
 	int x2apic;   /* enum x2apic_mode */
 	int debug_fault;
+	bool debug_fault_late; /* take debug_fault on the last CPU while the guest runs */
 	bool exit_when_ready;
 	bool panic_exit;
 	bool stop_exit;
 	bool debug_bad_guest_state;
+	bool shell;	     /* the escape and the hypervisor shell (default on) */
+	u64 escape;	     /* the escape character (default 0x1d, Ctrl-]) */
+	u64 escape_count;    /* typed this many times in a row (default 3) */
+	bool trace;	     /* record exits from boot on (the shell's `trace on`) */
 };
 
 extern struct hv_options hv_options;

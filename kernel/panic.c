@@ -1,7 +1,13 @@
 /* The crash path.  The first CPU to panic stops the others with an NMI, so the
- * machine state it prints is frozen, then dumps its registers and a stack trace
- * and halts (or, for tests, ends the emulator run).  Nothing here may fault
- * again: the stack walk checks every frame pointer against this CPU's stacks. */
+ * machine state it prints is frozen, then dumps its registers and a stack trace,
+ * every VP's state and the tail of every VP's exit trace, and halts (or, for
+ * tests, ends the emulator run).  Nothing here may fault again: the stack walk
+ * checks every frame pointer against this CPU's stacks.
+ *
+ * A VP's hardware context can only be read on its own CPU (a VMCS is current on
+ * one CPU), so the stopped CPUs do not halt at once: each waits until the
+ * panicking CPU asks it to print its VP, one at a time, and halts when the dump
+ * is over. */
 #include "kernel/panic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/emu_exit.h"
@@ -12,18 +18,53 @@
 #include "kernel/options.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/vm/vm.h"
 
 #define NO_CPU 0xFFFFFFFFu
 #define STACK_TRACE_DEPTH 16
 /* How long the panicking CPU waits for the others to acknowledge the NMI. */
 #define STOP_WAIT_SPINS 50000000ULL
+/* How long it waits for a stopped CPU to print its VP, and how long a stopped
+ * CPU waits for the end of the dump before it halts anyway. */
+#define VP_DUMP_WAIT_SPINS 500000000ULL
+#define STOPPED_WAIT_SPINS 20000000000ULL
 
 static u32 panic_cpu = NO_CPU;
 static u32 cpus_stopped;
+static u32 vp_dump_cpu = NO_CPU; /* the stopped CPU asked to print its VP */
+static bool dump_finished;
 
 bool panic_in_progress(void)
 {
 	return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) != NO_CPU;
+}
+
+/* A stopped CPU: prints its VP when asked, halts when the dump is over. */
+static __noreturn void stopped_wait(struct percpu *pc)
+{
+	for (u64 spins = 0; spins < STOPPED_WAIT_SPINS; spins++) {
+		if (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == pc->cpu_id) {
+			vm_crash_dump_this_cpu();
+			__atomic_store_n(&vp_dump_cpu, NO_CPU, __ATOMIC_RELEASE);
+		}
+		if (__atomic_load_n(&dump_finished, __ATOMIC_ACQUIRE))
+			break;
+		cpu_relax();
+	}
+	cpu_halt_forever();
+}
+
+static __noreturn void stop_this_cpu(struct percpu *pc, const char *how, u64 rip, u64 rsp)
+{
+	irq_disable();
+	/* Counted once, even if the NMI itself follows a stop from the VP loop. */
+	if (!pc->stopped) {
+		pc->stopped = 1;
+		printk(LOG_ERR, "cpu %u stopped %s at RIP=%016llx RSP=%016llx\n", pc->cpu_id, how,
+		       (unsigned long long)rip, (unsigned long long)rsp);
+		__atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_RELEASE);
+	}
+	stopped_wait(pc);
 }
 
 bool panic_nmi_stop(struct trap_frame *frame)
@@ -32,11 +73,17 @@ bool panic_nmi_stop(struct trap_frame *frame)
 
 	if (!panic_in_progress() || panic_cpu == pc->cpu_id)
 		return false;
-	pc->stopped = 1;
-	printk(LOG_ERR, "cpu %u stopped by NMI at RIP=%016llx RSP=%016llx\n", pc->cpu_id,
-	       (unsigned long long)frame->rip, (unsigned long long)frame->rsp);
-	__atomic_fetch_add(&cpus_stopped, 1, __ATOMIC_RELEASE);
-	cpu_halt_forever();
+	stop_this_cpu(pc, "by NMI", frame->rip, frame->rsp);
+}
+
+void panic_stop_this_cpu(void)
+{
+	struct percpu *pc = this_cpu();
+
+	if (!panic_in_progress() || panic_cpu == pc->cpu_id)
+		return;
+	stop_this_cpu(pc, "by NMI (a VM exit took it)", (u64)__builtin_return_address(0),
+		      (u64)__builtin_frame_address(0));
 }
 
 /* Returns false if another CPU is already panicking (this one then just waits
@@ -73,8 +120,39 @@ static void stop_other_cpus(void)
 		       cpus_stopped, others);
 }
 
+/* Every VP's state, each printed by its own CPU, then the trace tails. */
+static void dump_vps(void)
+{
+	u32 me = this_cpu_id();
+
+	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
+		struct percpu *pc = percpu_table[cpu];
+		if (!pc || !pc->online || !pc->vp)
+			continue;
+		if (cpu == me) {
+			vm_crash_dump_this_cpu();
+			continue;
+		}
+		if (!__atomic_load_n(&pc->stopped, __ATOMIC_ACQUIRE)) {
+			printk(LOG_ERR, "vp on cpu %u: not shown, the CPU did not stop\n", cpu);
+			continue;
+		}
+		__atomic_store_n(&vp_dump_cpu, cpu, __ATOMIC_RELEASE);
+		u64 spins = 0;
+		while (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == cpu && spins++ < VP_DUMP_WAIT_SPINS)
+			cpu_relax();
+		if (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == cpu) {
+			__atomic_store_n(&vp_dump_cpu, NO_CPU, __ATOMIC_RELEASE);
+			printk(LOG_ERR, "vp on cpu %u: the CPU did not print it in time\n", cpu);
+		}
+	}
+	vm_crash_dump_traces();
+	__atomic_store_n(&dump_finished, true, __ATOMIC_RELEASE);
+}
+
 static __noreturn void panic_finish(void)
 {
+	dump_vps();
 	printk(LOG_ERR, "hv: all CPUs stopped\n");
 	if (hv_options.panic_exit)
 		emu_exit(EMU_EXIT_PANIC);

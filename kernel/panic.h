@@ -11,6 +11,9 @@ __noreturn void panic_exception(struct trap_frame *frame);
 /* NMI handler: stops this CPU if another one is panicking. Returns false when
  * no panic is in progress (the NMI was unexpected). */
 bool panic_nmi_stop(struct trap_frame *frame);
+/* The same from the VP loop, for an NMI a VM exit consumed (VMX); returns at
+ * once when no panic is in progress. */
+void panic_stop_this_cpu(void);
 bool panic_in_progress(void);
 
 #define BUG_ON(cond)                                                              \

@@ -27,6 +27,7 @@ extern char tr_gdtr[], tr_far32[], tr_far64[], tr_cr0[], tr_cr3[], tr_cr4[], tr_
 extern char tr_stack[], tr_entry[], tr_arg[], tr_protected[], tr_long[], tr_gdt[];
 
 static struct spinlock call_lock = SPINLOCK_INIT;
+void (*smp_idle_hook)(void);
 
 static struct percpu *percpu_alloc(u32 cpu_id, u32 apic_id, u32 uid)
 {
@@ -101,8 +102,12 @@ void ap_entry(struct percpu *pc)
 	printk(LOG_INFO, "smp: cpu %u online (apic id %u)\n", pc->cpu_id, pc->apic_id);
 	/* Idle until asked to do something; sti;hlt cannot lose a wake-up because
 	 * interrupts are only recognised after the instruction following sti. */
-	for (;;)
+	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		void (*hook)(void) = __atomic_load_n(&smp_idle_hook, __ATOMIC_ACQUIRE);
+		if (hook)
+			hook();
+	}
 }
 
 static u64 trampoline_pick_page(void)

@@ -16,4 +16,9 @@ int smp_call_on(u32 cpu, smp_call_fn fn, void *arg);
 /* Checks the cross-call path on every CPU; returns how many answered. */
 u32 smp_selftest(void);
 
+/* Called with interrupts disabled each time an idle CPU wakes up (after the
+ * interrupt that woke it was handled): serves requests that must run in
+ * thread context, such as the shell.  NULL: nothing to do. */
+extern void (*smp_idle_hook)(void);
+
 #endif

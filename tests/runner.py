@@ -15,6 +15,13 @@ With --unit the given Check binaries run first and each Check test counts on its
 own.  The output ends with the single line "N passed, M failed"; the exit status is
 non-zero when anything failed.
 
+Interactive scenarios: a scenario with `input` steps drives the real serial line.  Its
+serial port is a pseudo-terminal instead of a file (QEMU `-serial /dev/pts/N`, Bochs
+`com1: mode=term, dev=/dev/pts/N`); a thread copies everything the machine writes to
+the serial log, exactly as the file backend would, and sends each step's text once the
+step's `wait` pattern has appeared (in the text after the previous step's match, the
+unfinished last line included, so a prompt without a line end counts).
+
 Bochs headless and in parallel: Debian's bochs (2.7) has no `nogui` display library,
 only rfb and wx, so runs use `display_library: rfb, options="timeout=0"` (it does not
 wait for a VNC client).  The rfb server listens on the first free TCP port in
@@ -29,6 +36,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -36,6 +44,7 @@ import tempfile
 import threading
 import time
 import tomllib
+import tty
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +74,9 @@ SCENARIO_KEYS = {
     "reject": list,        # none may match any line
     "max_count": dict,     # {regex = n}: at most n lines may match regex
     "qemu_exit": int,      # expected QEMU exit status (see check_exit for Bochs)
+    "input": list,         # [{wait = "regex", send = "text"}]: drive the serial line
 }
+INPUT_STEP_KEYS = {"wait": str, "send": str}
 SCENARIO_REQUIRED = {"name", "machines", "cmdline", "expect"}
 
 CHECK_SUMMARY = re.compile(r"\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)")
@@ -119,6 +130,20 @@ def substitute(pattern, machine):
     return pattern.replace("{cpus}", str(machine["cpus"])).replace("{virt}", machine["virt"])
 
 
+def compile_input(where, steps, machine):
+    """[(compiled wait pattern or None, bytes to send)]; waits match across lines (re.M)."""
+    out = []
+    for step in steps:
+        wait = None
+        if "wait" in step:
+            try:
+                wait = re.compile(substitute(step["wait"], machine), re.M)
+            except re.error as e:
+                raise ConfigError(f"{where}: bad input pattern: {e}") from None
+        out.append((wait, step["send"].encode("latin-1", errors="strict")))
+    return out
+
+
 def compile_patterns(where, patterns, machine):
     try:
         return [re.compile(substitute(p, machine)) for p in patterns]
@@ -134,6 +159,7 @@ class Run:
     expect: list
     reject: list
     max_count: list    # [(regex, n)]
+    input: list = dataclasses.field(default_factory=list)  # [(regex or None, bytes)]
 
     @property
     def name(self):
@@ -157,6 +183,8 @@ def load_runs(scenario_dir, machines):
                 raise ConfigError(f"{where}: expect must not be empty")
             for mod in s.get("modules", []):
                 check_table(f"{where}: module", mod, {"file": str, "cmdline": str}, {"file"})
+            for step in s.get("input", []):
+                check_table(f"{where}: input step", step, INPUT_STEP_KEYS, {"send"})
             counts = s.get("max_count", {})
             if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values()):
                 raise ConfigError(f"{where}: max_count values must be integers")
@@ -167,7 +195,8 @@ def load_runs(scenario_dir, machines):
                 runs.append(Run(s, name, m,
                                 compile_patterns(where, s["expect"], m),
                                 compile_patterns(where, s.get("reject", []), m),
-                                list(zip(compile_patterns(where, list(counts), m), counts.values()))))
+                                list(zip(compile_patterns(where, list(counts), m), counts.values())),
+                                compile_input(where, s.get("input", []), m)))
     return runs
 
 
@@ -268,18 +297,19 @@ def run_unit(binary, logs):
 
 # ---- scenario runs --------------------------------------------------------------
 
-def qemu_command(machine, log, elf=None, cmdline="", iso=None, extra=()):
+def qemu_command(machine, log, elf=None, cmdline="", iso=None, extra=(), serial=None):
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", machine["cpu"],
            "-smp", str(machine["cpus"]), "-m", str(machine["memory_mib"]),
-           "-display", "none", "-no-reboot", "-nodefaults", "-serial", f"file:{log}",
+           "-display", "none", "-no-reboot", "-nodefaults", "-serial", serial or f"file:{log}",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
     if iso:
         return cmd + ["-cdrom", str(iso), "-boot", "d"]
     return cmd + ["-kernel", str(elf), "-append", cmdline]
 
 
-def bochs_config(machine, iso, log, bochs_log):
+def bochs_config(machine, iso, log, bochs_log, serial_tty=None):
     ips = machine.get("ips", BOCHS_DEFAULT_IPS)
+    com1 = f"mode=term, dev={serial_tty}" if serial_tty else f"mode=file, dev={log}"
     return f"""\
 megs: {machine['memory_mib']}
 cpu: model={machine['cpu']}, count={machine['cpus']}, ips={ips}, reset_on_triple_fault=0
@@ -287,7 +317,7 @@ romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
-com1: enabled=1, mode=file, dev={log}
+com1: enabled=1, {com1}
 clock: sync=none
 speaker: enabled=0
 sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
@@ -315,6 +345,83 @@ def make_iso(out, elf, cmdline, modules):
         raise RuntimeError("mkiso failed: " + (p.stderr.strip().splitlines() or ["?"])[-1])
 
 
+class SerialDriver:
+    """The machine's serial port as a pseudo-terminal: copies its output to the log
+    file and sends the input steps.  Use as a context manager around the run."""
+
+    def __init__(self, log, steps):
+        self.steps = steps
+        self.done = 0          # steps sent
+        self.pos = 0           # search start in self.text for the next wait
+        self.raw = bytearray()
+        self.text = ""         # cleaned text of raw[:self.clean_end]
+        self.clean_end = 0
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)  # no echo, no CR/LF translation on either side
+        self.name = os.ttyname(self.slave)
+        self.log = open(log, "wb")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for fd in (self.master, self.slave):
+            os.close(fd)
+        self.log.close()
+
+    def visible_text(self):
+        # Complete lines are cleaned once; the unfinished tail each time.
+        end = self.raw.rfind(b"\n") + 1
+        if end > self.clean_end:
+            chunk = bytes(self.raw[self.clean_end:end]).decode("utf-8", errors="replace")
+            self.text += TERMINAL_ESCAPE.sub("", chunk)
+            self.clean_end = end
+        tail = bytes(self.raw[self.clean_end:]).decode("utf-8", errors="replace")
+        return self.text + TERMINAL_ESCAPE.sub("", tail)
+
+    def advance(self):
+        while self.done < len(self.steps):
+            wait, send = self.steps[self.done]
+            if wait:
+                m = wait.search(self.visible_text(), self.pos)
+                if not m:
+                    return
+                self.pos = m.end()
+            os.write(self.master, send)
+            self.done += 1
+
+    def loop(self):
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            data = b""
+            if ready:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:
+                    data = b""
+            if data:
+                self.raw += data
+                self.log.write(data)
+                self.log.flush()
+                self.advance()
+            elif self.stop.is_set():
+                return
+            elif self.done < len(self.steps) and not self.steps[self.done][0]:
+                self.advance()  # a step without wait follows the previous one at once
+
+    def problem(self):
+        if self.done == len(self.steps):
+            return None
+        wait = self.steps[self.done][0]
+        return (f"input step {self.done + 1} of {len(self.steps)} never saw "
+                f"/{wait.pattern}/ after the previous step")
+
+
 def run_scenario(run, build, logs, bochs_slots):
     m, s = run.machine, run.scenario
     log = logs / f"{run.name}.log"
@@ -337,20 +444,24 @@ def run_scenario(run, build, logs, bochs_slots):
                 make_iso(iso, elf, s["cmdline"], modules)
         except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
             return Result(run.name, 0, 1, str(e), [])
+        driver = SerialDriver(log, run.input) if run.input else None
+        serial = driver.name if driver else None
         if m["emulator"] == "qemu":
-            cmd = qemu_command(m, log, elf, s["cmdline"], iso)
+            cmd = qemu_command(m, log, elf, s["cmdline"], iso, serial=serial)
             slot = contextlib.nullcontext()
         else:
-            (tmp / "bochsrc").write_text(bochs_config(m, iso, log, bochs_log))
+            (tmp / "bochsrc").write_text(bochs_config(m, iso, log, bochs_log, serial))
             (tmp / "debugger.rc").write_text("c\n")  # continue, else it waits at its prompt
             cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "debugger.rc"]
             slot = bochs_slots
-        with slot:
+        with slot, driver or contextlib.nullcontext():
             start = time.monotonic()
             status, stopped = run_group(cmd, timeout, console, cwd=tmp,
                                         watch=lambda: grub_failure(log) if iso else None)
             elapsed = time.monotonic() - start
     problems = judge(run, log, status, stopped, bochs_log)
+    if driver and driver.problem():
+        problems.append(driver.problem())
     if not problems:
         return Result(run.name, 1, 0, f"({elapsed:.1f}s)", [])
     details = tail(log) if log.exists() and log.stat().st_size else \

@@ -143,6 +143,8 @@ static inline __noreturn void cpu_halt_forever(void)
 
 /* RDMSR that reports a #GP (no such MSR) as false instead of faulting. */
 bool rdmsr_safe(u32 msr, u64 *value);
+/* WRMSR that reports a #GP (no such MSR, a refused value) as false. */
+bool wrmsr_safe(u32 msr, u64 value);
 
 /* What the boot CPU offers, read once by cpu_features_detect(). */
 struct cpu_features {

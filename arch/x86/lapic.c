@@ -2,6 +2,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/trap.h"
+#include "arch/x86/tsc.h"
 #include "kernel/options.h"
 #include "kernel/printk.h"
 
@@ -21,11 +22,17 @@
 #define LAPIC_ICR_HIGH 0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_ERROR 0x370
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE 0x3E0
 #define X2APIC_MSR_BASE 0x800
 #define X2APIC_MSR_ICR 0x830
 
 #define SVR_APIC_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
+#define LVT_TIMER_PERIODIC (1u << 17)
+#define TIMER_DIVIDE_BY_16 0x3
+#define TIMER_CALIBRATE_US 100
 
 #define ICR_DELIVERY_FIXED (0u << 8)
 #define ICR_DELIVERY_NMI (4u << 8)
@@ -150,4 +157,31 @@ void lapic_send_startup(u32 apic_id, u8 page_vector)
 void lapic_send_nmi_all_but_self(void)
 {
 	lapic_send_icr(0, ICR_DELIVERY_NMI | ICR_LEVEL_ASSERT | ICR_DEST_ALL_BUT_SELF);
+}
+
+/* Timer ticks per millisecond at divide-by-16; the same on every CPU (the
+ * timer runs from the bus or core crystal clock, SDM 11.5.4). */
+static u32 timer_ticks_per_ms;
+
+bool lapic_timer_periodic(u8 vector, u32 period_us)
+{
+	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+	if (!timer_ticks_per_ms) {
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | vector);
+		lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+		udelay(TIMER_CALIBRATE_US);
+		u32 elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
+		lapic_write(LAPIC_TIMER_INITIAL, 0);
+		timer_ticks_per_ms = (u32)((u64)elapsed * 1000 / TIMER_CALIBRATE_US);
+		if (!timer_ticks_per_ms)
+			return false;
+	}
+	u64 count = (u64)timer_ticks_per_ms * period_us / 1000;
+	if (count == 0)
+		count = 1;
+	if (count > 0xFFFFFFFFu)
+		count = 0xFFFFFFFFu;
+	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
+	lapic_write(LAPIC_TIMER_INITIAL, (u32)count);
+	return true;
 }

@@ -18,4 +18,9 @@ void lapic_send_init(u32 apic_id);
 void lapic_send_startup(u32 apic_id, u8 page_vector);
 void lapic_send_nmi_all_but_self(void);
 
+/* Starts this CPU's local APIC timer in periodic mode, raising vector every
+ * period_us microseconds (the timer's rate is measured against the TSC the
+ * first time).  Returns false when the timer could not be calibrated. */
+bool lapic_timer_periodic(u8 vector, u32 period_us);
+
 #endif

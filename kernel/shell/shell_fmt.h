@@ -39,8 +39,6 @@ struct vp_snapshot {
 	u64 exits;
 	u64 events_injected;
 	struct vp_event last_event;
-	u8 last_exit_reason;	/* enum vm_exit_reason */
-	u64 last_exit_rip;
 };
 
 /* "real mode", "protected mode, 32-bit, no paging", "long mode, 64-bit, 4-level

@@ -12,7 +12,7 @@ void key_counter_add(struct key_counter *kc, u64 key)
 {
 	u32 h = hash(key);
 
-	for (u32 i = 0; i < KEY_COUNTER_SLOTS; i++) {
+	for (u32 i = 0; i < KEY_COUNTER_PROBES; i++) {
 		struct key_count *s = &kc->slot[(h + i) & (KEY_COUNTER_SLOTS - 1)];
 		if (s->count && s->key == key) {
 			s->count++;

@@ -1,7 +1,8 @@
 /* Exit counters by key (MSR index and direction, I/O port and direction,
  * hypercall code), for the shell's `exits`: which few MSRs or ports cause most
  * exits.  A small open-addressing table per kind and VP; keys that do not fit
- * go to one `other` counter, so counting never allocates and never fails.
+ * (no free slot within KEY_COUNTER_PROBES of their hash) go to one `other`
+ * counter, so counting never allocates, never fails and costs a few compares.
  *
  * Concurrency: only the VP's own CPU counts; readers on other CPUs see each
  * 64-bit counter whole (aligned loads) but not a consistent set, which is fine
@@ -14,6 +15,9 @@
 #include "kernel/types.h"
 
 #define KEY_COUNTER_SLOTS 32 /* a power of two */
+/* Slots looked at per key: bounds the cost per exit when a guest uses many
+ * different keys (a hypercall loop with a changing RCX): those go to `other`. */
+#define KEY_COUNTER_PROBES 4
 
 struct key_count {
 	u64 key;

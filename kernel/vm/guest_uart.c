@@ -1,9 +1,19 @@
 /* The guest's view of the hypervisor's console UART: an emulated 16550 (polled
  * mode).  Guest output is collected per line and written to the shared serial
  * line whole, so a guest line never mixes with a hypervisor log line (those
- * start with "[c<cpu>]"; guest lines carry no prefix). */
+ * start with "[c<cpu>]"; guest lines carry no prefix).
+ *
+ * A partial line (a prompt) goes out when the guest starts waiting for input:
+ * when it reads RBR, or reads LSR twice without writing in between (an output
+ * loop reads LSR once per byte; an input loop polls it) while no input waits.
+ * While the console's input goes to the hypervisor shell, partial lines wait
+ * for their end so they cannot cut into the shell's prompt line.
+ *
+ * Input comes from the console multiplexer's FIFO (kernel/shell/console_mux.h):
+ * LSR.DR is set while it holds a byte, LSR.OE once after bytes were dropped. */
 #include "kernel/console.h"
 #include "kernel/options.h"
+#include "kernel/shell/console_mux.h"
 #include "kernel/spinlock.h"
 #include "kernel/uart16550.h"
 #include "kernel/vm/exits.h"
@@ -19,6 +29,7 @@
 #define REG_SCR 7
 #define LCR_DLAB 0x80
 #define LSR_DR 0x01
+#define LSR_OE 0x02
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define IIR_NO_INTERRUPT 0x01
@@ -32,6 +43,7 @@ static struct {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
 	char line[LINE_MAX];
 	u32 len;
+	u32 lsr_polls; /* LSR reads since the last THR write */
 } uart = {.lock = SPINLOCK_INIT, .dll = 1};
 
 u16 uart_port_for_guest(void)
@@ -53,8 +65,15 @@ bool guest_uart_claims(u16 port)
 static void flush_locked(void)
 {
 	if (uart.len)
-		console_write(uart.line, uart.len);
+		console_write_guest(uart.line, uart.len);
 	uart.len = 0;
+}
+
+/* A partial line, when nothing forbids it (see the header comment). */
+static void flush_partial_locked(void)
+{
+	if (console_guest_may_write_partial())
+		flush_locked();
 }
 
 void guest_uart_flush(void)
@@ -66,9 +85,24 @@ void guest_uart_flush(void)
 
 static void transmit(u8 c)
 {
+	uart.lsr_polls = 0;
 	uart.line[uart.len++] = (char)c;
 	if (c == '\n' || uart.len == LINE_MAX)
 		flush_locked();
+}
+
+static u8 line_status(void)
+{
+	/* The transmitter is always ready: output goes straight to a buffer. */
+	u8 lsr = LSR_THRE | LSR_TEMT;
+
+	if (console_guest_has_input())
+		lsr |= LSR_DR;
+	else if (++uart.lsr_polls >= 2 && uart.len)
+		flush_partial_locked(); /* polling for input: show the prompt */
+	if (console_guest_overrun())
+		lsr |= LSR_OE;
+	return lsr;
 }
 
 static u8 uart_read(u32 reg)
@@ -81,8 +115,8 @@ static u8 uart_read(u32 reg)
 		if (dlab)
 			return uart.dll;
 		/* A guest waiting for input shows its prompt first. */
-		flush_locked();
-		c = uart_getc();
+		flush_partial_locked();
+		c = console_guest_getc();
 		return c < 0 ? 0 : (u8)c;
 	case REG_IER:
 		return dlab ? uart.dlm : uart.ier;
@@ -93,8 +127,7 @@ static u8 uart_read(u32 reg)
 	case REG_MCR:
 		return uart.mcr;
 	case REG_LSR:
-		/* The transmitter is always ready: output goes straight to a buffer. */
-		return LSR_THRE | LSR_TEMT;
+		return line_status();
 	case REG_MSR:
 		return MSR_DCD_DSR_CTS;
 	default:

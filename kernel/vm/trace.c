@@ -141,7 +141,7 @@ static void put_details(struct out *o, const struct trace_rec *t)
 
 	switch (t->reason) {
 	case VM_EXIT_CPUID:
-		put(o, " leaf %#x.%#x", t->info, t->info2);
+		put(o, " leaf 0x%x.0x%x", t->info, t->info2);
 		if (done)
 			put(o, " -> %08x %08x %08x %08x", (u32)t->value, (u32)(t->value >> 32),
 			    (u32)t->value2, (u32)(t->value2 >> 32));
@@ -193,7 +193,7 @@ static void put_details(struct out *o, const struct trace_rec *t)
 	if (injected)
 		put_event(o, t);
 	if (!done)
-		put(o, " (handler did not return)");
+		put(o, " (handler not finished)");
 	else if (t->action == 1)
 		put(o, " -> vp halted");
 	else if (t->action == 2)

@@ -11,6 +11,8 @@
 #include "kernel/config.h"
 #include "kernel/types.h"
 struct gpa_view;
+#include "kernel/vm/exit_stats.h"
+#include "kernel/vm/trace.h"
 #include "kernel/vm/vm_exit.h"
 
 #define HV_VTL_COUNT 2
@@ -67,6 +69,16 @@ struct vtl_bank {
 };
 
 struct vm;
+struct vp;
+
+/* Work another CPU (the shell) asks a VP's own CPU to do between two exits:
+ * VMX can only read a VMCS on the CPU where it is current, and a snapshot
+ * taken there is consistent.  See kernel/vm/vp_ctl.h. */
+struct vp_work {
+	void (*fn)(struct vp *vp, void *arg);
+	void *arg;
+	u32 pending; /* set by the caller, cleared by the VP when fn returned */
+};
 
 struct vp {
 	u32 index;
@@ -86,6 +98,23 @@ struct vp {
 	/* Shadow of guest state the hypervisor emulates. */
 	u64 guest_efer; /* what the guest believes EFER is */
 	u64 mtrr_def_type;
+
+	/* Requests from other CPUs (VP_REQ_* in kernel/vm/vp_ctl.h), honoured by
+	 * the VP loop between exits; one load per exit when none is pending. */
+	u32 requests;
+	bool paused;	/* the VP sits in its pause loop (set by the VP itself) */
+	bool in_loop;	/* vp_run_loop drives this VP on its CPU */
+	struct vp_work work;
+
+	/* Debugging (the shell, crash dumps).  The VP's own CPU writes all of
+	 * these; readers elsewhere accept slightly stale values. */
+	bool trace_on;
+	struct trace_ring trace; /* recs allocated by the first `trace on` */
+	struct key_counter msr_exits;	     /* key: index | EXIT_KEY_WRITE */
+	struct key_counter io_exits;	     /* key: port | EXIT_KEY_IN */
+	struct key_counter hypercall_exits; /* key: call code (RCX[15:0]) */
+	u64 events_injected;
+	struct vp_event last_event;
 };
 
 static inline struct vtl_bank *vp_bank(struct vp *vp)
@@ -139,5 +168,11 @@ struct vp *vp_this(void);
 /* Stops the whole partition after printing why and the VP's state. */
 __noreturn void vm_stop(struct vp *vp, const char *why, const struct vm_exit *exit);
 void vp_dump_state(struct vp *vp, const struct vm_exit *exit);
+/* The last n records of the VP's exit trace, at LOG_ERR (crash dumps). */
+void vp_dump_trace(struct vp *vp, u32 n);
+/* For the panic path: this CPU's VP state (on its own CPU: VMX), and every
+ * VP's trace tail. */
+void vm_crash_dump_this_cpu(void);
+void vm_crash_dump_traces(void);
 
 #endif

@@ -34,6 +34,9 @@ void vp_set_seg(struct vp *vp, enum vp_seg seg, const struct segment *in)
 
 void vp_inject(struct vp *vp, const struct vp_event *ev)
 {
+	/* For `regs` and the exit trace: what the hypervisor queued last. */
+	vp->last_event = *ev;
+	vp->events_injected++;
 	vm_backend->inject(vp, ev);
 }
 
