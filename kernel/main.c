@@ -110,8 +110,11 @@ static __attribute__((noinline)) void debug_fault(int kind)
 
 /* debug_fault_late: the last CPU (idle, or hosting the shell) takes the fault
  * a while after the guest started, so the crash dump has a running VP to show.
- * Its console timer wakes it every millisecond. */
+ * Its console timer wakes it every millisecond.  "A while" is both some time
+ * and some guest exits: in emulators guest progress per millisecond varies a
+ * thousandfold. */
 #define LATE_FAULT_DELAY_US 50000
+#define LATE_FAULT_MIN_EXITS 2000
 static u64 late_fault_deadline;
 static u32 late_fault_cpu;
 static void (*late_fault_next_hook)(void);
@@ -120,7 +123,9 @@ static void late_fault_idle(void)
 {
 	if (late_fault_next_hook)
 		late_fault_next_hook();
-	if (this_cpu_id() == late_fault_cpu && tsc_passed(late_fault_deadline))
+	if (this_cpu_id() == late_fault_cpu && tsc_passed(late_fault_deadline) &&
+	    (!the_vm.vp_count ||
+	     __atomic_load_n(&the_vm.vps[0]->exits, __ATOMIC_RELAXED) >= LATE_FAULT_MIN_EXITS))
 		debug_fault(hv_options.debug_fault);
 }
 

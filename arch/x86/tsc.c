@@ -1,5 +1,6 @@
 /* TSC frequency: CPUID leaf 0x15 (crystal ratio) or 0x16 (base MHz) when the CPU
- * gives them, else measured against PIT channel 2, else the ACPI PM timer. */
+ * gives them, checked against a measurement (PIT channel 2, else the ACPI PM
+ * timer), which is used when CPUID gives nothing or disagrees. */
 #include "arch/x86/tsc.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/io.h"
@@ -85,24 +86,43 @@ static u64 tsc_measure_pm_timer(u16 port, bool is_32bit)
 	return (end - start) * PM_TIMER_HZ / elapsed_ticks;
 }
 
-void tsc_init(u16 pm_timer_port, bool pm_timer_32bit)
+/* Best of three: an emulator or SMI stretching one window only makes the TSC
+ * look faster. */
+static u64 tsc_measure(u16 pm_timer_port, bool pm_timer_32bit, const char **source)
 {
-	const char *source = NULL;
-	u64 hz = tsc_from_cpuid(&source);
+	u64 hz = 0;
 
-	if (!hz) {
-		/* Best of three: an emulator or SMI stretching one window only makes the
-		 * TSC look faster. */
-		for (int i = 0; i < 3; i++) {
-			u64 m = tsc_measure_pit();
-			if (m && (!hz || m < hz))
-				hz = m;
-		}
-		source = "PIT";
+	for (int i = 0; i < 3; i++) {
+		u64 m = tsc_measure_pit();
+		if (m && (!hz || m < hz))
+			hz = m;
 	}
+	*source = "PIT";
 	if (!hz && pm_timer_port) {
 		hz = tsc_measure_pm_timer(pm_timer_port, pm_timer_32bit);
-		source = "ACPI PM timer";
+		*source = "ACPI PM timer";
+	}
+	return hz;
+}
+
+void tsc_init(u16 pm_timer_port, bool pm_timer_32bit)
+{
+	const char *source = NULL, *measured_source = NULL;
+	u64 hz = tsc_from_cpuid(&source);
+	u64 measured = tsc_measure(pm_timer_port, pm_timer_32bit, &measured_source);
+
+	/* CPUID's figure is exact on hardware, but emulators report a nominal
+	 * frequency their TSC does not run at (Bochs ticks at its ips setting):
+	 * a measurement that disagrees by more than a quarter wins. */
+	if (hz && measured && (measured * 4 < hz * 3 || measured * 4 > hz * 5)) {
+		printk(LOG_INFO, "tsc: %s says %llu MHz but the %s measures %llu MHz; using the measurement\n",
+		       source, (unsigned long long)(hz / 1000000), measured_source,
+		       (unsigned long long)(measured / 1000000));
+		hz = 0;
+	}
+	if (!hz) {
+		hz = measured;
+		source = measured_source;
 	}
 	if (!hz) {
 		hz = 1000000000ULL;
