@@ -52,10 +52,11 @@ $(BUILD)/hv.elf: $(IMAGE_OBJ) linker.ld
 	$(call say,LD,$@)
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(IMAGE_OBJ)
 
-# The default image boots the hello test guest, so `make run` shows a guest.
-$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh $(BUILD)/guests/hello.elf
+# The default image boots the interactive echo test guest, so `make run` lands in
+# a guest prompt (and Ctrl-] x3 in the hypervisor shell).
+$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh $(BUILD)/guests/echo.elf
 	$(call say,ISO,$@)
-	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf "" $(BUILD)/guests/hello.elf "multiboot hv"
+	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf "" $(BUILD)/guests/echo.elf "multiboot hv"
 
 iso: $(BUILD)/hv.iso
 
