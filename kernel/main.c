@@ -114,7 +114,7 @@ static __attribute__((noinline)) void debug_fault(int kind)
  * and some guest exits: in emulators guest progress per millisecond varies a
  * thousandfold. */
 #define LATE_FAULT_DELAY_US 50000
-#define LATE_FAULT_MIN_EXITS 2000
+#define LATE_FAULT_MIN_EXITS 64
 static u64 late_fault_deadline;
 static u32 late_fault_cpu;
 static void (*late_fault_next_hook)(void);

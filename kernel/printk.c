@@ -57,20 +57,46 @@ void console_enter_panic_mode(void)
 	console_panic = true;
 }
 
-static void console_lock_acquire(void)
+/* The CPU holding console_lock, so that an NMI handler interrupting that very
+ * CPU in the middle of a line (the panic stop path prints) does not wait for
+ * itself forever. */
+#define NO_OWNER 0xFFFFFFFFu
+static u32 console_owner = NO_OWNER;
+
+/* Returns whether the lock was taken (false: this CPU already holds it, and
+ * the nested output goes out unlocked, as a crash path's must). */
+static bool console_lock_acquire(void)
 {
+	u32 me = this_cpu_id();
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+		return false;
 	if (!console_panic) {
 		spin_lock(&console_lock);
+	} else {
+		/* The holder may be a CPU we just stopped: wait a little, then
+		 * take over. */
+		bool taken = false;
+		for (u32 i = 0; i < 1000000 && !taken; i++) {
+			taken = spin_trylock(&console_lock);
+			if (!taken)
+				cpu_relax();
+		}
+		if (!taken) {
+			spin_bust(&console_lock);
+			spin_lock(&console_lock);
+		}
+	}
+	__atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void console_lock_release(bool taken)
+{
+	if (!taken)
 		return;
-	}
-	/* The holder may be a CPU we just stopped: wait a little, then take over. */
-	for (u32 i = 0; i < 1000000; i++) {
-		if (spin_trylock(&console_lock))
-			return;
-		cpu_relax();
-	}
-	spin_bust(&console_lock);
-	spin_lock(&console_lock);
+	__atomic_store_n(&console_owner, NO_OWNER, __ATOMIC_RELAXED);
+	spin_unlock(&console_lock);
 }
 
 /* Raw output; the caller holds the lock.  Tracks whether a line is open. */
@@ -108,39 +134,39 @@ static void stream_write(enum stream who, const char *s, size_t len)
 void console_write(const char *s, size_t len)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	stream_write(STREAM_LOG, s, len);
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
 void console_write_guest(const char *s, size_t len)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	stream_write(STREAM_GUEST, s, len);
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
 void console_prompt_show(const char *prompt)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	strlcpy(term.prompt, prompt, sizeof(term.prompt));
 	term.input_len = 0;
 	term.prompt_active = true;
 	if (term.partial != STREAM_NONE)
 		put_raw(STREAM_NONE, "\n", 1);
 	redraw_prompt();
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
 void console_prompt_input(const char *s, size_t n)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	if (term.prompt_active) {
 		n = MIN(n, (size_t)(PROMPT_INPUT_MAX - term.input_len));
 		memcpy(term.input + term.input_len, s, n);
@@ -153,14 +179,14 @@ void console_prompt_input(const char *s, size_t n)
 			redraw_prompt();
 		}
 	}
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
 void console_prompt_erase(u32 n)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	n = MIN(n, term.input_len);
 	term.input_len -= n;
 	if (term.partial == STREAM_SHELL) {
@@ -171,20 +197,20 @@ void console_prompt_erase(u32 n)
 			put_raw(STREAM_NONE, "\n", 1);
 		redraw_prompt();
 	}
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
 void console_prompt_end(const char *tail)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	term.prompt_active = false;
 	if (term.partial == STREAM_SHELL) {
 		put_raw(STREAM_SHELL, tail, strlen(tail));
 		put_raw(STREAM_NONE, "\n", 1);
 	}
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
@@ -215,12 +241,12 @@ static size_t finish_line(char *line, size_t n)
 static void log_line(const char *line, size_t len, bool ring, bool print)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	if (ring)
 		logring_write(&log_ring, line, len);
 	if (print)
 		stream_write(STREAM_LOG, line, len);
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 }
 
@@ -268,9 +294,9 @@ void printk_plain(const char *fmt, ...)
 bool console_log_read(u64 *pos, char *out, size_t size, u64 *skipped)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	bool more = logring_read_line(&log_ring, pos, out, size, skipped);
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 	return more;
 }
@@ -278,9 +304,9 @@ bool console_log_read(u64 *pos, char *out, size_t size, u64 *skipped)
 u64 console_log_last(u64 lines)
 {
 	u64 flags = irq_save();
-	console_lock_acquire();
+	bool held = console_lock_acquire();
 	u64 pos = logring_last_lines(&log_ring, lines);
-	spin_unlock(&console_lock);
+	console_lock_release(held);
 	irq_restore(flags);
 	return pos;
 }
