@@ -414,3 +414,22 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+struct fmt_buf fmt_buf_init(char *buf, size_t size)
+{
+	if (size)
+		buf[0] = '\0';
+	return (struct fmt_buf){buf, size, 0};
+}
+
+void fmt_buf_put(struct fmt_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = b->len < b->size ? b->size - b->len : 0;
+
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(room ? b->buf + b->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n;
+}

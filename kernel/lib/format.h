@@ -28,4 +28,15 @@
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 
+/* Appends formatted text to a buffer, snprintf-style: len counts what would
+ * have been written, so callers detect truncation; the text in buf is always
+ * terminated when size > 0. */
+struct fmt_buf {
+	char *buf;
+	size_t size, len;
+};
+
+struct fmt_buf fmt_buf_init(char *buf, size_t size);
+void fmt_buf_put(struct fmt_buf *b, const char *fmt, ...) __printf(2, 3);
+
 #endif

@@ -3,50 +3,25 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __printf(2, 3);
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->size ? o->size - o->len : 0;
-
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
-
-static struct out out_init(char *buf, size_t size)
-{
-	if (size)
-		buf[0] = '\0';
-	return (struct out){buf, size, 0};
-}
-
 size_t hexdump_line(char *buf, size_t size, u64 addr, const u8 *data, size_t n)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 
 	if (n > HEXDUMP_BYTES_PER_LINE)
 		n = HEXDUMP_BYTES_PER_LINE;
-	put(&o, "%016llx:", (unsigned long long)addr);
+	fmt_buf_put(&o, "%016llx:", (unsigned long long)addr);
 	for (size_t i = 0; i < HEXDUMP_BYTES_PER_LINE; i++) {
 		if (i == 8)
-			put(&o, " ");
+			fmt_buf_put(&o, " ");
 		if (i < n)
-			put(&o, " %02x", data[i]);
+			fmt_buf_put(&o, " %02x", data[i]);
 		else
-			put(&o, "   ");
+			fmt_buf_put(&o, "   ");
 	}
-	put(&o, "  |");
+	fmt_buf_put(&o, "  |");
 	for (size_t i = 0; i < n; i++)
-		put(&o, "%c", data[i] >= 0x20 && data[i] < 0x7F ? (char)data[i] : '.');
-	put(&o, "|");
+		fmt_buf_put(&o, "%c", data[i] >= 0x20 && data[i] < 0x7F ? (char)data[i] : '.');
+	fmt_buf_put(&o, "|");
 	return o.len;
 }
 
@@ -82,13 +57,13 @@ const struct bit_name efer_bits[] = {
 
 size_t format_bits(char *buf, size_t size, u64 value, const struct bit_name *names)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 	u64 rest = value;
 
 	for (const struct bit_name *b = names; b->bit; b++) {
 		if (!(value & b->bit) || !b->name)
 			continue;
-		put(&o, "%s%s", o.len ? " " : "", b->name);
+		fmt_buf_put(&o, "%s%s", o.len ? " " : "", b->name);
 		rest &= ~b->bit;
 	}
 	/* Bits that are always one (RFLAGS bit 1) have a NULL name: not news. */
@@ -97,53 +72,53 @@ size_t format_bits(char *buf, size_t size, u64 value, const struct bit_name *nam
 			rest &= ~b->bit;
 	}
 	if (rest)
-		put(&o, "%s%#llx", o.len ? " " : "", (unsigned long long)rest);
+		fmt_buf_put(&o, "%s%#llx", o.len ? " " : "", (unsigned long long)rest);
 	return o.len;
 }
 
 size_t format_segment_attr(char *buf, size_t size, u16 attr, bool system_table)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 	u32 type = SEG_ATTR_TYPE(attr);
 
 	if (system_table)
 		return 0;
 	if (!(attr & SEG_ATTR_P)) {
-		put(&o, "not present");
+		fmt_buf_put(&o, "not present");
 		return o.len;
 	}
 	if (attr & SEG_ATTR_S) {
 		if (type & 8)
-			put(&o, "code X%s%s", type & 2 ? "R" : "", type & 4 ? " conforming" : "");
+			fmt_buf_put(&o, "code X%s%s", type & 2 ? "R" : "", type & 4 ? " conforming" : "");
 		else
-			put(&o, "data R%s%s", type & 2 ? "W" : "", type & 4 ? " expand-down" : "");
+			fmt_buf_put(&o, "data R%s%s", type & 2 ? "W" : "", type & 4 ? " expand-down" : "");
 		if (type & 1)
-			put(&o, " accessed");
+			fmt_buf_put(&o, " accessed");
 	} else {
 		switch (type) {
 		case 2:
-			put(&o, "LDT");
+			fmt_buf_put(&o, "LDT");
 			break;
 		case 1:
 		case 9:
-			put(&o, "TSS available");
+			fmt_buf_put(&o, "TSS available");
 			break;
 		case 3:
 		case 11:
-			put(&o, "TSS busy");
+			fmt_buf_put(&o, "TSS busy");
 			break;
 		default:
-			put(&o, "system type %u", type);
+			fmt_buf_put(&o, "system type %u", type);
 			break;
 		}
 	}
-	put(&o, ", DPL%u", SEG_ATTR_DPL(attr));
+	fmt_buf_put(&o, ", DPL%u", SEG_ATTR_DPL(attr));
 	if (attr & SEG_ATTR_L)
-		put(&o, ", L");
+		fmt_buf_put(&o, ", L");
 	if (attr & SEG_ATTR_DB)
-		put(&o, ", D/B");
+		fmt_buf_put(&o, ", D/B");
 	if (attr & SEG_ATTR_G)
-		put(&o, ", G");
+		fmt_buf_put(&o, ", G");
 	return o.len;
 }
 
@@ -157,28 +132,28 @@ size_t format_segment_attr(char *buf, size_t size, u16 attr, bool system_table)
 size_t format_cpu_mode(char *buf, size_t size, u64 cr0, u64 cr4, u64 efer, u64 rflags,
 		       u16 cs_attr)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 
 	if (!(cr0 & CR0_PE_BIT)) {
-		put(&o, "real mode");
+		fmt_buf_put(&o, "real mode");
 		return o.len;
 	}
 	if (efer & EFER_LMA_BIT) {
 		if (cs_attr & SEG_ATTR_L)
-			put(&o, "long mode, 64-bit");
+			fmt_buf_put(&o, "long mode, 64-bit");
 		else
-			put(&o, "compatibility mode, %s", cs_attr & SEG_ATTR_DB ? "32-bit" : "16-bit");
+			fmt_buf_put(&o, "compatibility mode, %s", cs_attr & SEG_ATTR_DB ? "32-bit" : "16-bit");
 	} else if (rflags & RFLAGS_VM_BIT) {
-		put(&o, "virtual-8086 mode");
+		fmt_buf_put(&o, "virtual-8086 mode");
 	} else {
-		put(&o, "protected mode, %s", cs_attr & SEG_ATTR_DB ? "32-bit" : "16-bit");
+		fmt_buf_put(&o, "protected mode, %s", cs_attr & SEG_ATTR_DB ? "32-bit" : "16-bit");
 	}
 	if (!(cr0 & CR0_PG_BIT))
-		put(&o, ", no paging");
+		fmt_buf_put(&o, ", no paging");
 	else if (efer & EFER_LMA_BIT)
-		put(&o, ", %s paging", cr4 & CR4_LA57_BIT ? "5-level" : "4-level");
+		fmt_buf_put(&o, ", %s paging", cr4 & CR4_LA57_BIT ? "5-level" : "4-level");
 	else
-		put(&o, ", %s paging", cr4 & CR4_PAE_BIT ? "PAE" : "32-bit");
+		fmt_buf_put(&o, ", %s paging", cr4 & CR4_PAE_BIT ? "PAE" : "32-bit");
 	return o.len;
 }
 
@@ -208,22 +183,22 @@ static const char *const exception_names[32] = {
 
 size_t format_event(char *buf, size_t size, const struct vp_event *ev)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 
 	switch (ev->type) {
 	case VP_EVENT_NMI:
-		put(&o, "NMI");
+		fmt_buf_put(&o, "NMI");
 		break;
 	case VP_EVENT_EXCEPTION:
-		put(&o, "%s", exception_names[ev->vector & 31]);
+		fmt_buf_put(&o, "%s", exception_names[ev->vector & 31]);
 		if (ev->has_error_code)
-			put(&o, "(%#x)", ev->error_code);
+			fmt_buf_put(&o, "(%#x)", ev->error_code);
 		break;
 	case VP_EVENT_EXTINT:
-		put(&o, "interrupt %#x", ev->vector);
+		fmt_buf_put(&o, "interrupt %#x", ev->vector);
 		break;
 	default:
-		put(&o, "software interrupt %#x", ev->vector);
+		fmt_buf_put(&o, "software interrupt %#x", ev->vector);
 		break;
 	}
 	return o.len;
@@ -231,13 +206,13 @@ size_t format_event(char *buf, size_t size, const struct vp_event *ev)
 
 size_t format_tsc_seconds(char *buf, size_t size, u64 ticks, u64 hz)
 {
-	struct out o = out_init(buf, size);
+	struct fmt_buf o = fmt_buf_init(buf, size);
 
 	if (!hz) {
-		put(&o, "? s");
+		fmt_buf_put(&o, "? s");
 		return o.len;
 	}
-	put(&o, "%llu.%06llu s", (unsigned long long)(ticks / hz),
+	fmt_buf_put(&o, "%llu.%06llu s", (unsigned long long)(ticks / hz),
 	    (unsigned long long)((ticks % hz) * 1000000ULL / hz));
 	return o.len;
 }

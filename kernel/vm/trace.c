@@ -74,103 +74,85 @@ static const char *const exception_names[32] = {
 	"#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
 
-struct out {
-	char *buf;
-	size_t size, len;
-};
-
-static void put(struct out *o, const char *fmt, ...) __printf(2, 3);
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = o->len < o->size ? o->size - o->len : 0;
-
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
-
-static void put_time(struct out *o, u64 tsc, u64 base, u64 hz)
+static void put_time(struct fmt_buf *o, u64 tsc, u64 base, u64 hz)
 {
 	if (!hz || tsc < base) {
-		put(o, "tsc=%llu", (unsigned long long)tsc);
+		fmt_buf_put(o, "tsc=%llu", (unsigned long long)tsc);
 		return;
 	}
 	u64 ticks = tsc - base;
 	u64 secs = ticks / hz;
 	u64 usecs = (ticks % hz) * 1000000ULL / hz;
-	put(o, "t=%llu.%06llus", (unsigned long long)secs, (unsigned long long)usecs);
+	fmt_buf_put(o, "t=%llu.%06llus", (unsigned long long)secs, (unsigned long long)usecs);
 }
 
-static void put_char_hint(struct out *o, u64 v, u32 size)
+static void put_char_hint(struct fmt_buf *o, u64 v, u32 size)
 {
 	if (size == 1 && v >= 0x20 && v < 0x7F)
-		put(o, " '%c'", (char)v);
+		fmt_buf_put(o, " '%c'", (char)v);
 	else if (size == 1 && v == '\n')
-		put(o, " '\\n'");
+		fmt_buf_put(o, " '\\n'");
 	else if (size == 1 && v == '\r')
-		put(o, " '\\r'");
+		fmt_buf_put(o, " '\\r'");
 }
 
-static void put_event(struct out *o, const struct trace_rec *t)
+static void put_event(struct fmt_buf *o, const struct trace_rec *t)
 {
 	switch (t->event_type) {
 	case VP_EVENT_NMI:
-		put(o, " inject NMI");
+		fmt_buf_put(o, " inject NMI");
 		break;
 	case VP_EVENT_EXCEPTION:
-		put(o, " inject %s", exception_names[t->event_vector & 31]);
+		fmt_buf_put(o, " inject %s", exception_names[t->event_vector & 31]);
 		if (t->event_has_error)
-			put(o, "(%#x)", t->event_error);
+			fmt_buf_put(o, "(%#x)", t->event_error);
 		break;
 	case VP_EVENT_EXTINT:
-		put(o, " inject interrupt %#x", t->event_vector);
+		fmt_buf_put(o, " inject interrupt %#x", t->event_vector);
 		break;
 	default:
-		put(o, " inject software interrupt %#x", t->event_vector);
+		fmt_buf_put(o, " inject software interrupt %#x", t->event_vector);
 		break;
 	}
 }
 
-static void put_details(struct out *o, const struct trace_rec *t)
+static void put_details(struct fmt_buf *o, const struct trace_rec *t)
 {
 	bool done = t->flags & TRACE_F_DONE;
 	bool injected = t->flags & TRACE_F_EVENT;
 
 	switch (t->reason) {
 	case VM_EXIT_CPUID:
-		put(o, " leaf 0x%x.0x%x", t->info, t->info2);
+		fmt_buf_put(o, " leaf 0x%x.0x%x", t->info, t->info2);
 		if (done)
-			put(o, " -> %08x %08x %08x %08x", (u32)t->value, (u32)(t->value >> 32),
+			fmt_buf_put(o, " -> %08x %08x %08x %08x", (u32)t->value, (u32)(t->value >> 32),
 			    (u32)t->value2, (u32)(t->value2 >> 32));
 		break;
 	case VM_EXIT_MSR_READ:
-		put(o, " msr %#x", t->info);
+		fmt_buf_put(o, " msr %#x", t->info);
 		if (done && !injected)
-			put(o, " -> %#llx", (unsigned long long)t->value);
+			fmt_buf_put(o, " -> %#llx", (unsigned long long)t->value);
 		break;
 	case VM_EXIT_MSR_WRITE:
-		put(o, " msr %#x <- %#llx", t->info, (unsigned long long)t->value);
+		fmt_buf_put(o, " msr %#x <- %#llx", t->info, (unsigned long long)t->value);
 		break;
 	case VM_EXIT_IO: {
 		bool in = t->flags & TRACE_F_IO_IN;
-		put(o, " %s%s port %#x size %u", in ? "in" : "out",
+		fmt_buf_put(o, " %s%s port %#x size %u", in ? "in" : "out",
 		    t->flags & TRACE_F_IO_STRING ? (t->flags & TRACE_F_IO_REP ? " rep-string" : " string")
 						 : "",
 		    t->info, t->info2);
 		if (t->flags & TRACE_F_IO_STRING)
 			break;
 		if (!in || done) {
-			put(o, " %s %#llx", in ? "->" : "<-", (unsigned long long)t->value);
+			fmt_buf_put(o, " %s %#llx", in ? "->" : "<-", (unsigned long long)t->value);
 			put_char_hint(o, t->value, t->info2);
 		}
 		break;
 	}
 	case VM_EXIT_SLAT_VIOLATION:
 	case VM_EXIT_SLAT_MISCONFIG:
-		put(o, " gpa %#llx %s%s%s", (unsigned long long)t->addr,
+		fmt_buf_put(o, " gpa %#llx %s%s%s", (unsigned long long)t->addr,
 		    t->info2 & SLAT_ACCESS_EXEC	   ? "exec"
 		    : t->info2 & SLAT_ACCESS_WRITE ? "write"
 						   : "read",
@@ -178,14 +160,14 @@ static void put_details(struct out *o, const struct trace_rec *t)
 		    t->flags & TRACE_F_SLAT_PRESENT ? " (mapped, not permitted)" : " (not mapped)");
 		break;
 	case VM_EXIT_HYPERCALL:
-		put(o, " code %#x", t->info);
+		fmt_buf_put(o, " code %#x", t->info);
 		if (done && !injected)
-			put(o, " -> %#llx", (unsigned long long)t->value);
+			fmt_buf_put(o, " -> %#llx", (unsigned long long)t->value);
 		break;
 	case VM_EXIT_EXCEPTION:
-		put(o, " %s", exception_names[t->info & 31]);
+		fmt_buf_put(o, " %s", exception_names[t->info & 31]);
 		if (t->info2)
-			put(o, " error %#x", t->info2);
+			fmt_buf_put(o, " error %#x", t->info2);
 		break;
 	default:
 		break;
@@ -193,27 +175,27 @@ static void put_details(struct out *o, const struct trace_rec *t)
 	if (injected)
 		put_event(o, t);
 	if (!done)
-		put(o, " (handler not finished)");
+		fmt_buf_put(o, " (handler not finished)");
 	else if (t->action == 1)
-		put(o, " -> vp halted");
+		fmt_buf_put(o, " -> vp halted");
 	else if (t->action == 2)
-		put(o, " -> partition stopped");
+		fmt_buf_put(o, " -> partition stopped");
 }
 
 void trace_format(const struct trace_rec *t, u64 index, u64 tsc_base, u64 tsc_hz, char *buf,
 		  size_t size)
 {
-	struct out o = {buf, size, 0};
+	struct fmt_buf o = fmt_buf_init(buf, size);
 	const char *name = t->reason < VM_EXIT_REASON_COUNT ? reason_names[t->reason] : "?";
 
 	if (size)
 		buf[0] = '\0';
-	put(&o, "#%llu ", (unsigned long long)index);
+	fmt_buf_put(&o, "#%llu ", (unsigned long long)index);
 	put_time(&o, t->tsc, tsc_base, tsc_hz);
-	put(&o, " VTL%u rip=%llx %s", t->vtl, (unsigned long long)t->rip, name);
+	fmt_buf_put(&o, " VTL%u rip=%llx %s", t->vtl, (unsigned long long)t->rip, name);
 	put_details(&o, t);
-	put(&o, " [hw %#x q %#llx", t->hw_reason, (unsigned long long)t->qual);
+	fmt_buf_put(&o, " [hw %#x q %#llx", t->hw_reason, (unsigned long long)t->qual);
 	if (t->qual2)
-		put(&o, " q2 %#llx", (unsigned long long)t->qual2);
-	put(&o, "]");
+		fmt_buf_put(&o, " q2 %#llx", (unsigned long long)t->qual2);
+	fmt_buf_put(&o, "]");
 }

@@ -570,12 +570,35 @@ START_TEST(test_unknown_conversion_truncated)
 }
 END_TEST
 
+/* fmt_buf appends, counts what it could not store, and stays terminated. */
+START_TEST(test_fmt_buf_appends_and_truncates)
+{
+	char buf[8];
+	struct fmt_buf b = fmt_buf_init(buf, sizeof(buf));
+	ck_assert_str_eq(buf, "");
+	fmt_buf_put(&b, "%s", "abc");
+	fmt_buf_put(&b, "%d", 42);
+	ck_assert_str_eq(buf, "abc42");
+	ck_assert_uint_eq(b.len, 5);
+	fmt_buf_put(&b, "%s", "xyzw");
+	ck_assert_str_eq(buf, "abc42xy");
+	ck_assert_uint_eq(b.len, 9);
+	fmt_buf_put(&b, "%s", "more");
+	ck_assert_str_eq(buf, "abc42xy");
+	ck_assert_uint_eq(b.len, 13);
+	struct fmt_buf empty = fmt_buf_init(NULL, 0);
+	fmt_buf_put(&empty, "%s", "counted");
+	ck_assert_uint_eq(empty.len, 7);
+}
+END_TEST
+
 static Suite *format_suite(void)
 {
 	Suite *s = suite_create("format");
 	TCase *tc = tcase_create("libc");
 
 	tcase_add_test(tc, test_signed_int);
+	tcase_add_test(tc, test_fmt_buf_appends_and_truncates);
 	tcase_add_test(tc, test_unsigned_int);
 	tcase_add_test(tc, test_long_long);
 	tcase_add_test(tc, test_unsigned_long_long);
