@@ -166,7 +166,17 @@ static u32 mbi_add(struct mbi_builder *b, const void *data, u32 len)
 	return MBI_GPA + at;
 }
 
-static bool build_mbi(struct vm *vm, const char *args, u64 image_lo, u64 image_hi)
+/* A module handed to the guest: where it now lives in guest RAM, and its
+ * string (the module2 command line after the role word). */
+struct guest_module {
+	u32 start, end;
+	const char *string;
+};
+
+#define GUEST_MODULES_MAX BOOT_MAX_MODULES
+
+static bool build_mbi(struct vm *vm, const char *args, u64 image_lo, u64 image_hi,
+		      const struct guest_module *mods, u32 nmods)
 {
 	struct mbi_builder b = {phys_to_virt(MBI_GPA), 0};
 	struct mb1_info info;
@@ -182,8 +192,20 @@ static bool build_mbi(struct vm *vm, const char *args, u64 image_lo, u64 image_h
 		     MBI_FLAG_MODS;
 	info.cmdline = mbi_add(&b, args, (u32)strlen(args) + 1);
 	info.boot_loader_name = mbi_add(&b, loader_name, sizeof(loader_name));
-	info.mods_count = 0;
-	info.mods_addr = MBI_GPA + b.used;
+	/* Module entries: start, end, string, reserved (Multiboot 0.6.96, 3.3). */
+	u32 entries[GUEST_MODULES_MAX * 4];
+	for (u32 i = 0; i < nmods; i++) {
+		entries[i * 4 + 0] = mods[i].start;
+		entries[i * 4 + 1] = mods[i].end;
+		entries[i * 4 + 2] = mbi_add(&b, mods[i].string, (u32)strlen(mods[i].string) + 1);
+		entries[i * 4 + 3] = 0;
+		if (!entries[i * 4 + 2])
+			return false;
+	}
+	info.mods_count = nmods;
+	info.mods_addr = nmods ? mbi_add(&b, entries, nmods * 16) : 0;
+	if (nmods && !info.mods_addr)
+		return false;
 
 	u32 mmap_start = ALIGN_UP(b.used, 8);
 	b.used = mmap_start;
@@ -207,11 +229,66 @@ static bool build_mbi(struct vm *vm, const char *args, u64 image_lo, u64 image_h
 	return true;
 }
 
+/* The guest's own modules: every module2 line whose role is "module".  All of
+ * them are copied aside first (GRUB may have put one where another is about to
+ * go), then laid out page-aligned right after the kernel, in guest RAM. */
+static bool place_modules(struct vm *vm, const struct boot_info *bi, struct guest_module *out,
+			  u32 *count)
+{
+	struct staged_module {
+		u8 *copy;
+		u64 size, pages;
+		const char *string;
+	} tmp[GUEST_MODULES_MAX];
+	u32 n = 0;
+	bool ok = true;
+
+	for (u32 i = 0; i < bi->mod_count && n < GUEST_MODULES_MAX; i++) {
+		const char *c = bi->mods[i].cmdline;
+		if (strncmp(c, "module", 6) != 0 || (c[6] != ' ' && c[6] != '\0'))
+			continue;
+		c += 6;
+		while (*c == ' ')
+			c++;
+		u64 size = bi->mods[i].end - bi->mods[i].start;
+		u64 pages = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
+		u8 *copy = pages ? pages_alloc(pages) : NULL;
+		if (!copy && pages) {
+			printk(LOG_ERR, "multiboot: no room to stage module '%s' (%llu KiB)\n", c,
+			       (unsigned long long)(size / 1024));
+			ok = false;
+			break;
+		}
+		if (size)
+			memcpy(copy, phys_to_virt(bi->mods[i].start), size);
+		tmp[n++] = (struct staged_module){copy, size, pages, c};
+	}
+	u64 at = ALIGN_UP(loaded_hi, PAGE_SIZE);
+	for (u32 i = 0; i < n; i++) {
+		u64 end = at + MAX(tmp[i].size, (u64)1);
+		if (ok && (end > 0xFFFFFFFFULL || !guest_mem_is_ram(vm, at, end - at))) {
+			printk(LOG_ERR, "multiboot: module '%s' does not fit in guest RAM at %llx\n",
+			       tmp[i].string, (unsigned long long)at);
+			ok = false;
+		}
+		if (ok) {
+			memcpy(phys_to_virt(at), tmp[i].copy, tmp[i].size);
+			out[i] = (struct guest_module){(u32)at, (u32)(at + tmp[i].size), tmp[i].string};
+			at = ALIGN_UP(at + tmp[i].size, PAGE_SIZE);
+		}
+		if (tmp[i].pages)
+			pages_free(tmp[i].copy, tmp[i].pages);
+	}
+	*count = ok ? n : 0;
+	return ok;
+}
+
 bool multiboot_load(struct vm *vm, struct vp *vp, const struct boot_info *bi,
 		    const struct boot_module *mod, const char *args)
 {
 	u64 size = mod->end - mod->start;
-	(void)bi;
+	struct guest_module mods[GUEST_MODULES_MAX];
+	u32 nmods = 0;
 
 	/* Work from a private copy: GRUB may have put the module right where the
 	 * kernel wants to be loaded. */
@@ -246,12 +323,14 @@ bool multiboot_load(struct vm *vm, struct vp *vp, const struct boot_info *bi,
 		ok = load_elf32(vm, image, size, &entry);
 	}
 	pages_free(image, pages);
-	if (!ok || !build_mbi(vm, args, loaded_lo, loaded_hi))
+	if (!ok || !place_modules(vm, bi, mods, &nmods) ||
+	    !build_mbi(vm, args, loaded_lo, loaded_hi, mods, nmods))
 		return false;
 
 	vp_set_reg(vp, VP_RIP, entry);
 	vp->gpr[VP_RAX] = MB1_BOOTLOADER_MAGIC;
 	vp->gpr[VP_RBX] = MBI_GPA;
-	printk(LOG_INFO, "multiboot: guest loaded, entry %x, command line '%s'\n", entry, args);
+	printk(LOG_INFO, "multiboot: guest loaded, entry %x, command line '%s', %u module(s)\n",
+	       entry, args, nmods);
 	return true;
 }

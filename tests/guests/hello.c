@@ -3,7 +3,9 @@
  * information it was given, and its exit status reaches the runner.
  *
  * Command line: `fail` adds a test that fails on purpose (exit status 67 on QEMU),
- * to check that a failure is reported as one.
+ * to check that a failure is reported as one.  `modules=N` checks that N modules
+ * came with the multiboot information, each in usable RAM clear of the image,
+ * with its string, and starting with the bytes "HVMOD".
  */
 #include "guest.h"
 
@@ -44,6 +46,30 @@ void guest_main(void)
 	EXPECT(read_cr0() & CR0_PE);
 	EXPECT_EQ(read_cs(), SEL_CODE32);
 	test_end();
+
+	u32 want_mods = cmdline_u32("modules", 0xFFFFFFFFu);
+	if (want_mods != 0xFFFFFFFFu) {
+		test_begin("modules");
+		EXPECT_EQ((u32)mb_mods_count, want_mods);
+		for (int m = 0; m < mb_mods_count; m++) {
+			const struct mb_module *mod = &mb_mods[m];
+			note("module %d %08x-%08x '%s'", m, mod->start, mod->end, mod->string);
+			EXPECT(mod->end > mod->start);
+			EXPECT(mod->end <= (u32)__image_start || mod->start >= (u32)__image_end);
+			bool in_ram = false;
+			for (int i = 0; i < mem_map_count; i++) {
+				const struct mem_region *r = &mem_map[i];
+				if (r->type == MMAP_USABLE && r->base <= mod->start &&
+				    r->base + r->len >= mod->end)
+					in_ram = true;
+			}
+			EXPECT(in_ram);
+			EXPECT(mod->end - mod->start >= 5 &&
+			       ((const char *)mod->start)[0] == 'H' && ((const char *)mod->start)[4] == 'D');
+			EXPECT(mod->string[0] != '\0');
+		}
+		test_end();
+	}
 
 	if (cmdline_has("fail"))
 		test_result("deliberate-failure", false, "the command line asked for a failure");

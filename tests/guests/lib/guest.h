@@ -89,6 +89,14 @@ extern struct mem_region mem_map[MMAP_MAX];
 extern int mem_map_count;                  /* 0 when the loader gave no map */
 extern bool mem_map_from_e820;             /* false: built from mem_lower/mem_upper */
 extern bool bss_was_zero;                  /* the loader zeroed .bss as ELF requires */
+/* Modules the loader handed over (multiboot info flag 3), strings copied. */
+#define MODS_MAX 4
+struct mb_module {
+	u32 start, end;
+	char string[64];
+};
+extern struct mb_module mb_mods[MODS_MAX];
+extern int mb_mods_count;
 const char *cmdline(void);                 /* full command line ("" if none) */
 /* Whole-word flag on the command line ("hv" matches "x hv y", not "hv=1"). */
 bool cmdline_has(const char *word);

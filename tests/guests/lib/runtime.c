@@ -7,6 +7,7 @@
 #define MB_BOOT_MAGIC 0x2badb002u
 #define MBI_MEM       (1u << 0)
 #define MBI_CMDLINE   (1u << 2)
+#define MBI_MODS      (1u << 3)
 #define MBI_MMAP      (1u << 6)
 
 #define QEMU_EXIT_PORT  0xf4
@@ -55,6 +56,9 @@ struct mb_mmap_entry {
 	u32 type;
 } __attribute__((packed));
 
+struct mb_module mb_mods[MODS_MAX];
+int mb_mods_count;
+
 static void parse_multiboot(u32 magic, u32 addr)
 {
 	mb_magic = magic;
@@ -68,6 +72,19 @@ static void parse_multiboot(u32 magic, u32 addr)
 		for (; s[i] && i + 1 < sizeof(cmdline_buf); i++)
 			cmdline_buf[i] = s[i];
 		cmdline_buf[i] = '\0';
+	}
+	if (mb_flags & MBI_MODS && mbi->mods_addr) {
+		const u32 *m = (const u32 *)mbi->mods_addr; /* start, end, string, reserved */
+		for (u32 i = 0; i < mbi->mods_count && mb_mods_count < MODS_MAX; i++, m += 4) {
+			struct mb_module *d = &mb_mods[mb_mods_count++];
+			d->start = m[0];
+			d->end = m[1];
+			size_t k = 0;
+			const char *str = (const char *)m[2];
+			for (; str && str[k] && k + 1 < sizeof(d->string); k++)
+				d->string[k] = str[k];
+			d->string[k] = '\0';
+		}
 	}
 	if (mb_flags & MBI_MMAP) {
 		u32 p = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
