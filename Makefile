@@ -9,7 +9,7 @@ PYTHON     := python3
 
 # Sources of the hypervisor image.  Everything in these folders is linked in;
 # tests/unit compiles the pure-logic files among them natively.
-IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm kernel/vm kernel/shell svm vmx
+IMAGE_DIRS := boot arch/x86 kernel kernel/lib kernel/mm kernel/vm kernel/shell svm vmx hyperv
 IMAGE_C    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.c))
 IMAGE_S    := $(foreach d,$(IMAGE_DIRS),$(wildcard $(d)/*.S))
 IMAGE_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(IMAGE_C)) \

@@ -2,6 +2,7 @@
  * hypervisor-present bit set and everything the hypervisor does not give the
  * guest hidden.  Same policy on both vendors (docs/guest-policy.md). */
 #include "arch/x86/cpu.h"
+#include "hyperv/hv_partition.h"
 #include "kernel/vm/exits.h"
 
 enum cpuid_reg { EAX, EBX, ECX, EDX };
@@ -31,8 +32,10 @@ void cpuid_for_guest(struct vp *vp, u32 leaf, u32 subleaf, u32 out[4])
 {
 	struct cpuid_regs r;
 
-	/* SVM's feature leaf and the hypervisor range (until the Hyper-V
-	 * interface arrives) read as zeros. */
+	/* The hypervisor range up to 0x400000FF is the Hv#1 interface. */
+	if (hv_cpuid(leaf, out))
+		return;
+	/* SVM's feature leaf and the rest of the hypervisor range read as zeros. */
 	if (leaf == 0x8000000A || (leaf >= 0x40000000 && leaf <= 0x4FFFFFFF)) {
 		out[EAX] = out[EBX] = out[ECX] = out[EDX] = 0;
 		return;

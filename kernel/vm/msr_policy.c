@@ -3,6 +3,7 @@
  * MSRs are emulated from a table, and an MSR nobody listed reads the machine's
  * value and refuses writes (#GP), so a guest can never reprogram the host. */
 #include "arch/x86/cpu.h"
+#include "hyperv/hv_partition.h"
 #include "kernel/printk.h"
 #include "kernel/vm/backend.h"
 #include "kernel/vm/exits.h"
@@ -130,8 +131,6 @@ static const struct msr_rule msr_rules[] = {
 	{0x480, 0x491, NULL, NULL, "VMX capabilities"},
 	/* x2APIC registers: no x2APIC for the guest yet. */
 	{0x800, 0x8FF, NULL, NULL, "x2APIC"},
-	/* Hyper-V synthetic MSRs arrive with the TLFS interface. */
-	{0x40000000, 0x400000FF, NULL, NULL, "Hyper-V synthetic"},
 };
 
 static const struct msr_rule *msr_rule_find(u32 msr)
@@ -152,6 +151,17 @@ void msr_policy_apply(struct vp *vp)
 enum exit_action exit_msr_read(struct vp *vp, struct vm_exit *exit)
 {
 	u32 msr = exit->msr.index;
+	u64 hv_value = 0;
+	int hv = hv_msr_read(vp, msr, &hv_value);
+	if (hv == 0) {
+		vp->gpr[VP_RAX] = (u32)hv_value;
+		vp->gpr[VP_RDX] = hv_value >> 32;
+		return exit_skip_instruction(vp, exit);
+	}
+	if (hv < 0) {
+		vp_inject_gp(vp);
+		return EXIT_RESUME;
+	}
 	const struct msr_rule *rule = msr_rule_find(msr);
 	u64 value = 0;
 	bool ok = rule ? (rule->read && rule->read(vp, msr, &value)) : rdmsr_safe(msr, &value);
@@ -172,6 +182,15 @@ enum exit_action exit_msr_write(struct vp *vp, struct vm_exit *exit)
 	u32 msr = exit->msr.index;
 	const struct msr_rule *rule = msr_rule_find(msr);
 	u64 value = (vp->gpr[VP_RDX] << 32) | (u32)vp->gpr[VP_RAX];
+	int hv = hv_msr_write(vp, msr, value);
+	if (hv == 0)
+		return exit_skip_instruction(vp, exit);
+	if (hv < 0) {
+		printk(LOG_DEBUG, "vp%u: wrmsr %x (Hyper-V) <- %llx: #GP\n", vp->index, msr,
+		       (unsigned long long)value);
+		vp_inject_gp(vp);
+		return EXIT_RESUME;
+	}
 
 	if (!rule || !rule->write || !rule->write(vp, msr, value)) {
 		printk(LOG_WARN, "vp%u: wrmsr %x (%s) <- %llx refused with #GP\n", vp->index, msr,

@@ -2,6 +2,7 @@
  * (the hypervisor's own frames, holes in the physical map, controllers the
  * hypervisor keeps to itself) behaves like unbacked memory on a PC bus: reads
  * return all ones, writes are dropped.  Each such page is logged once. */
+#include "hyperv/hv_partition.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "kernel/vm/emulate.h"
@@ -63,6 +64,12 @@ enum exit_action exit_slat_violation(struct vp *vp, struct vm_exit *exit)
 
 	if (exit->slat.access & SLAT_ACCESS_EXEC)
 		vm_stop(vp, "guest executed from memory it does not own", exit);
+	/* Overlay pages are read+execute; a write is the guest's mistake (#GP, as
+	 * Microsoft's hypervisor answers it). */
+	if ((exit->slat.access & SLAT_ACCESS_WRITE) && hv_overlay_at(gpa)) {
+		vp_inject_gp(vp);
+		return EXIT_RESUME;
+	}
 	if (first_touch(page)) {
 		const char *what = guest_mem_is_hv(gpa) ? "hypervisor memory" : "unbacked memory";
 		if (logged.count == LOGGED_PAGES && logged.full_reported)

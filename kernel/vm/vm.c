@@ -4,6 +4,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
+#include "hyperv/hv_partition.h"
 #include "kernel/layout.h"
 #include "kernel/mm/frame_alloc.h"
 #include "kernel/mm/heap.h"
@@ -203,6 +204,7 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 			vm->vps[vm->vp_count++] = vp_create(vm, cpu);
 	}
 	guest_uart_setup(vm->vps[0]);
+	hv_partition_init(hv_options.hv_features);
 
 	const char *args = "";
 	const struct boot_module *mod = loader_find_module(bi, "multiboot", &args);

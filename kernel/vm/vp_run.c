@@ -17,6 +17,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/vm/backend.h"
+#include "hyperv/hv_partition.h"
 #include "kernel/vm/exits.h"
 #include "kernel/vm/vp_ctl.h"
 
@@ -102,9 +103,7 @@ static const exit_handler_fn exit_handlers[VM_EXIT_REASON_COUNT] = {
 	[VM_EXIT_MSR_WRITE] = exit_msr_write,
 	[VM_EXIT_IO] = exit_io,
 	[VM_EXIT_SLAT_VIOLATION] = exit_slat_violation,
-	/* Until the Hyper-V interface exists, VMCALL/VMMCALL are #UD like on a
-	 * machine without a hypervisor. */
-	[VM_EXIT_HYPERCALL] = exit_inject_ud,
+	[VM_EXIT_HYPERCALL] = hv_hypercall_exit,
 	[VM_EXIT_HLT] = exit_hlt,
 	[VM_EXIT_EXTERNAL_INTERRUPT] = exit_external_interrupt,
 	[VM_EXIT_NMI] = exit_nmi,

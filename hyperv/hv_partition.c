@@ -1,0 +1,264 @@
+/* See hyperv/hv_partition.h.  TLFS sections cited as in the digest. */
+#include "hyperv/hv_partition.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
+#include "hyperv/hv_cpuid.h"
+#include "hyperv/hv_defs.h"
+#include "hyperv/hv_hypercall_input.h"
+#include "hyperv/hv_reftime.h"
+#include "kernel/layout.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/pages.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "kernel/vm/backend.h"
+#include "kernel/vm/gpa_view.h"
+#include "kernel/vm/guest_mem.h"
+
+/* What the code below implements; the offer never exceeds it. */
+#define HV_IMPLEMENTED                                                                   \
+	(HV_FEAT(HV_FEAT_HYPERCALL) | HV_FEAT(HV_FEAT_VPINDEX) | HV_FEAT(HV_FEAT_TIME) |     \
+	 HV_FEAT(HV_FEAT_CRASH) | HV_FEAT(HV_FEAT_MSR_LOCK) | HV_FEAT(HV_FEAT_RELAXED))
+
+#define VMMCALL_RET "\x0f\x01\xd9\xc3"
+#define VMCALL_RET "\x0f\x01\xc1\xc3"
+#define HYPERCALL_INSN_LEN 3
+#define CRASH_PARAMS 5
+#define RFLAGS_CF_BIT 0
+
+static struct hv_features features;
+static struct spinlock hv_lock = SPINLOCK_INIT;
+static u64 guest_os_id;
+static u64 hypercall_msr;
+static u64 hypercall_page_hpa; /* hypervisor frame, filled once, never written after */
+static u64 crash_params[CRASH_PARAMS];
+static struct hv_reftime reftime;
+
+void hv_partition_init(const char *spec)
+{
+	hv_features_init(&features, the_vm.vp_count, cpu_features.phys_addr_bits);
+	features.offered &= HV_IMPLEMENTED;
+	/* Recompute the register images for the narrowed offer. */
+	for (int f = 0; f < HV_FEAT_COUNT; f++) {
+		if (!(features.offered & HV_FEAT(f)))
+			hv_features_set(&features, (enum hv_feature)f, false);
+	}
+	if (spec && *spec)
+		hv_features_parse(&features, spec);
+
+	u8 *page = pages_alloc(1);
+	if (page) {
+		const char *insn = strcmp(vm_backend->name, "vmx") == 0 ? VMCALL_RET : VMMCALL_RET;
+		memcpy(page, insn, 4);
+		hypercall_page_hpa = virt_to_phys(page);
+	} else {
+		printk(LOG_ERR, "hyperv: no frame for the hypercall page; hypercall MSRs withdrawn\n");
+		hv_features_set(&features, HV_FEAT_HYPERCALL, false);
+	}
+	hv_reftime_init(&reftime, tsc_hz, rdtsc());
+	char list[200];
+	hv_features_format(&features, list, sizeof(list));
+	printk(LOG_INFO, "hyperv: Hv#1 interface: %s\n", list);
+}
+
+bool hv_cpuid(u32 leaf, u32 out[4])
+{
+	if (leaf < HV_CPUID_VENDOR_AND_MAX_FUNCTIONS || leaf > 0x400000FF)
+		return false;
+	if (!hv_cpuid_leaf(&features, leaf, out))
+		out[0] = out[1] = out[2] = out[3] = 0;
+	return true;
+}
+
+bool hv_overlay_at(u64 gpa)
+{
+	return (hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE) &&
+	       ALIGN_DOWN(gpa, PAGE_SIZE) == (hypercall_msr & HV_X64_MSR_HYPERCALL_PAGE_MASK);
+}
+
+/* What the partition's view normally maps at a page: guest RAM, a device
+ * window below 4 GiB, or nothing (the hypervisor's own frames). */
+static void restore_identity(struct gpa_view *view, u64 gpa)
+{
+	if (guest_mem_is_ram(&the_vm, gpa, PAGE_SIZE))
+		gpa_view_map(view, gpa, gpa, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_WB);
+	else if (!guest_mem_is_hv(gpa) && gpa < 4 * GIB)
+		gpa_view_map(view, gpa, gpa, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_UC);
+	else
+		gpa_view_unmap(view, gpa, PAGE_SIZE);
+}
+
+static void flush_all_vps(void)
+{
+	for (u32 i = 0; i < the_vm.vp_count; i++)
+		the_vm.vps[i]->flush_pending = true;
+}
+
+/* The hypercall page is an overlay: a hypervisor frame mapped read+execute
+ * over whatever the GPA held, taken away again when disabled or moved
+ * (TLFS 3.13, digest 2.3). */
+static int write_hypercall_msr(struct vp *vp, u64 value)
+{
+	u64 gpa = value & HV_X64_MSR_HYPERCALL_PAGE_MASK;
+	struct gpa_view *view = vp_bank(vp)->view;
+
+	if (hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED)
+		return -1;
+	if (value & HV_X64_MSR_HYPERCALL_RSVDP_MASK)
+		return -1;
+	if ((value & HV_X64_MSR_HYPERCALL_LOCKED) && !hv_features_on(&features, HV_FEAT_MSR_LOCK))
+		return -1;
+	if (gpa >> cpu_features.phys_addr_bits)
+		return -1;
+	/* Enable stays clear until the guest has said who it is. */
+	if (!guest_os_id)
+		value &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+	if (hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE)
+		restore_identity(view, hypercall_msr & HV_X64_MSR_HYPERCALL_PAGE_MASK);
+	if (value & HV_X64_MSR_HYPERCALL_ENABLE) {
+		int rc = gpa_view_map(view, gpa, hypercall_page_hpa, PAGE_SIZE,
+				      GPA_PERM_R | GPA_PERM_X, GPA_MT_WB);
+		if (rc < 0) {
+			printk(LOG_WARN, "hyperv: cannot place the hypercall page at %llx (%d)\n",
+			       (unsigned long long)gpa, rc);
+			return -1;
+		}
+	}
+	hypercall_msr = value;
+	flush_all_vps();
+	return 0;
+}
+
+/* 100 ns units since the partition started (TLFS 12.4). */
+static u64 time_ref_count(void)
+{
+	return hv_reftime_count(&reftime, rdtsc());
+}
+
+int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
+{
+	bool ours = (msr >= 0x40000000 && msr <= 0x400000FF) ||
+		    (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_CTL);
+	if (!ours)
+		return 1;
+	if (!hv_msr_offered(&features, msr))
+		return -1;
+	spin_lock(&hv_lock);
+	int rc = 0;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID: *value = guest_os_id; break;
+	case HV_X64_MSR_HYPERCALL: *value = hypercall_msr; break;
+	case HV_X64_MSR_VP_INDEX: *value = vp->index; break;
+	case HV_X64_MSR_TIME_REF_COUNT: *value = time_ref_count(); break;
+	case HV_X64_MSR_CRASH_CTL: *value = HV_CRASH_CTL_CRASH_NOTIFY; break;
+	default:
+		if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4)
+			*value = crash_params[msr - HV_X64_MSR_CRASH_P0];
+		else
+			rc = -1;
+	}
+	spin_unlock(&hv_lock);
+	return rc;
+}
+
+static void crash_notify(struct vp *vp)
+{
+	printk(LOG_ERR, "hv: guest crash reported through the crash MSRs: "
+			"P0=%llx P1=%llx P2=%llx P3=%llx P4=%llx\n",
+	       (unsigned long long)crash_params[0], (unsigned long long)crash_params[1],
+	       (unsigned long long)crash_params[2], (unsigned long long)crash_params[3],
+	       (unsigned long long)crash_params[4]);
+	spin_unlock(&hv_lock);
+	vm_stop(vp, "guest crash notification", NULL);
+}
+
+int hv_msr_write(struct vp *vp, u32 msr, u64 value)
+{
+	bool ours = (msr >= 0x40000000 && msr <= 0x400000FF) ||
+		    (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_CTL);
+	if (!ours)
+		return 1;
+	if (!hv_msr_offered(&features, msr))
+		return -1;
+	spin_lock(&hv_lock);
+	int rc = 0;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID:
+		guest_os_id = value;
+		/* Clearing the OS id disables the hypercall page (TLFS 3.13). */
+		if (!value && (hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE) &&
+		    !(hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED))
+			rc = write_hypercall_msr(vp, hypercall_msr & ~HV_X64_MSR_HYPERCALL_ENABLE);
+		break;
+	case HV_X64_MSR_HYPERCALL:
+		rc = write_hypercall_msr(vp, value);
+		break;
+	case HV_X64_MSR_CRASH_CTL:
+		if (value & HV_CRASH_CTL_CRASH_NOTIFY)
+			crash_notify(vp); /* does not return */
+		break;
+	default:
+		if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4)
+			crash_params[msr - HV_X64_MSR_CRASH_P0] = value;
+		else
+			rc = -1; /* read-only: VP_INDEX, TIME_REF_COUNT (digest 2.1) */
+	}
+	spin_unlock(&hv_lock);
+	return rc;
+}
+
+enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
+{
+	struct segment cs, ss;
+	u16 status = HV_STATUS_SUCCESS;
+	struct hv_hc_plan plan;
+
+	vp_get_seg(vp, VP_CS, &cs);
+	vp_get_seg(vp, VP_SS, &ss);
+	bool long_mode = (vp_get_reg(vp, VP_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
+	struct hv_hc_request req = {
+		.cpl = (u8)SEG_ATTR_DPL(ss.attr),
+		.protected_mode = vp_get_reg(vp, VP_CR0) & CR0_PE,
+		.long_mode = long_mode,
+		.gpa_limit = 1ULL << cpu_features.phys_addr_bits,
+	};
+	/* The 32-bit convention splits each value over two registers
+	 * (TLFS 3.8). */
+	if (long_mode) {
+		req.control = vp->gpr[VP_RCX];
+		req.in_gpa = vp->gpr[VP_RDX];
+		req.out_gpa = vp->gpr[VP_R8];
+	} else {
+		req.control = ((u64)(u32)vp->gpr[VP_RDX] << 32) | (u32)vp->gpr[VP_RAX];
+		req.in_gpa = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
+		req.out_gpa = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
+	}
+	/* Without the interface, or before the guest has enabled its hypercall
+	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM). */
+	if (!hv_features_on(&features, HV_FEAT_HYPERCALL) ||
+	    !(__atomic_load_n(&hypercall_msr, __ATOMIC_RELAXED) & HV_X64_MSR_HYPERCALL_ENABLE)) {
+		vp_inject_ud(vp);
+		return EXIT_RESUME;
+	}
+	switch (hv_hc_check(&req, &features, &plan, &status)) {
+	case HV_HC_INJECT_UD:
+		vp_inject_ud(vp);
+		return EXIT_RESUME;
+	case HV_HC_COMPLETE:
+		break;
+	case HV_HC_PROCEED:
+		/* The only call implemented without interrupts or guest SMP. */
+		status = plan.in.code == HvCallNotifyLongSpinWait ? HV_STATUS_SUCCESS
+								   : HV_STATUS_INVALID_HYPERCALL_CODE;
+		break;
+	}
+	u64 result = hv_hc_result(status, 0);
+	if (long_mode) {
+		vp->gpr[VP_RAX] = result;
+	} else {
+		vp->gpr[VP_RDX] = result >> 32;
+		vp->gpr[VP_RAX] = (u32)result;
+	}
+	return exit_skip_instruction(vp, exit);
+}

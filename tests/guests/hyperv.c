@@ -1,0 +1,133 @@
+/*
+ * hyperv: the Hv#1 interface as far as the hypervisor implements it today
+ * (hyperv/hv_partition.h).  Each test names the TLFS section (digest numbering)
+ * whose rule it checks.  Command line: `crash` ends with a crash notification
+ * through the crash MSRs (the hypervisor must dump and stop the partition).
+ */
+#include "guest.h"
+
+const char guest_name[] = "hyperv";
+
+#define MSR_GUEST_OS_ID 0x40000000
+#define MSR_HYPERCALL 0x40000001
+#define MSR_VP_INDEX 0x40000002
+#define MSR_TIME_REF_COUNT 0x40000020
+#define MSR_SCONTROL 0x40000080
+#define MSR_CRASH_P0 0x40000100
+#define MSR_CRASH_CTL 0x40000105
+#define HYPERCALL_ENABLE 1ULL
+#define PRIV_REF_COUNTER (1u << 1)
+#define PRIV_SYNIC (1u << 2)
+#define PRIV_HYPERCALL_MSRS (1u << 5)
+#define PRIV_VP_INDEX (1u << 6)
+#define FEAT_EDX_CRASH_MSRS (1u << 10)
+#define STATUS_INVALID_HYPERCALL_CODE 2
+
+/* A page of guest RAM the hypercall page is laid over. */
+static u8 overlay_target[4096] __attribute__((aligned(4096)));
+
+void site_wrmsr(void *), site_poke(void *);
+extern char at_wrmsr[], at_poke[];
+/* arg: {msr, lo, hi} */
+__asm__(".text\n"
+	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
+	"\tmov 4(%ebx), %eax\n\tmov 8(%ebx), %edx\nat_wrmsr: wrmsr\n\tpop %ebx\n\tret\n"
+	".globl site_poke\nsite_poke:\n\tmov 4(%esp), %eax\nat_poke: movb $0x90, (%eax)\n\tret\n");
+
+static bool wrmsr_gp(u32 msr, u64 value)
+{
+	u32 arg[3] = {msr, (u32)value, (u32)(value >> 32)};
+	struct trap t;
+	return trap_run(site_wrmsr, arg, &t) == VEC_GP && t.eip == (u32)at_wrmsr;
+}
+
+/* 32-bit calling convention (TLFS 3.8): control in EDX:EAX, input GPA in
+ * EBX:ECX, output GPA in EDI:ESI, result in EDX:EAX. */
+static u64 hypercall(u32 page, u64 control, u64 in_gpa, u64 out_gpa)
+{
+	u32 lo = (u32)control, hi = (u32)(control >> 32);
+	u32 in_lo = (u32)in_gpa, in_hi = (u32)(in_gpa >> 32);
+	u32 out_lo = (u32)out_gpa, out_hi = (u32)(out_gpa >> 32);
+	__asm__ volatile("push %%ebx\n\tmov %[inhi], %%ebx\n\tcall *%[page]\n\tpop %%ebx"
+			 : "+a"(lo), "+d"(hi), "+c"(in_lo), "+S"(out_lo), "+D"(out_hi)
+			 : [page] "m"(page), [inhi] "m"(in_hi)
+			 : "memory", "cc");
+	return ((u64)hi << 32) | lo;
+}
+
+void guest_main(void)
+{
+	u32 a, b, c, d;
+	char sig[13];
+
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	sig[12] = '\0';
+	test_result("cpuid-vendor-1.2", a >= 0x40000005 && strcmp(sig, "Microsoft Hv") == 0,
+		    "max %08x vendor '%s'", a, sig);
+	cpuid(0x40000001, 0, &a, &b, &c, &d);
+	test_result("cpuid-interface-1.3", a == 0x31237648, "interface %08x, want Hv#1", a);
+	cpuid(0x40000003, 0, &a, &b, &c, &d);
+	note("privileges %08x:%08x features edx %08x", b, a, d);
+	test_result("cpuid-privileges-1.4",
+		    (a & (PRIV_HYPERCALL_MSRS | PRIV_VP_INDEX | PRIV_REF_COUNTER)) ==
+				(PRIV_HYPERCALL_MSRS | PRIV_VP_INDEX | PRIV_REF_COUNTER) &&
+			    !(a & PRIV_SYNIC) && (d & FEAT_EDX_CRASH_MSRS),
+		    "privileges %08x edx %08x", a, d);
+	cpuid(0x4000000A, 0, &a, &b, &c, &d);
+	test_result("cpuid-nested-leaf-hidden", (a | b | c | d) == 0, "0x4000000A not zero");
+
+	test_result("vp-index-2.4", rdmsr(MSR_VP_INDEX) == 0, "VP_INDEX %llu", rdmsr(MSR_VP_INDEX));
+	test_result("vp-index-read-only-2.1", wrmsr_gp(MSR_VP_INDEX, 1), "write did not #GP");
+	test_result("synic-not-offered-gp-2.1", wrmsr_gp(MSR_SCONTROL, 1), "SCONTROL write did not #GP");
+
+	u64 t0 = rdmsr(MSR_TIME_REF_COUNT);
+	for (volatile u32 i = 0; i < 200000; i++)
+		;
+	u64 t1 = rdmsr(MSR_TIME_REF_COUNT);
+	test_result("time-ref-count-2.6", t1 > t0, "TIME_REF_COUNT %llu then %llu", t0, t1);
+	test_result("time-ref-count-read-only-2.1", wrmsr_gp(MSR_TIME_REF_COUNT, 0), "write did not #GP");
+
+	u32 page = (u32)overlay_target;
+	overlay_target[0] = 0x5A;
+	/* 2.3: Enable stays clear while GUEST_OS_ID is 0. */
+	wrmsr(MSR_GUEST_OS_ID, 0);
+	wrmsr(MSR_HYPERCALL, page | HYPERCALL_ENABLE);
+	test_result("hypercall-needs-os-id-2.3", !(rdmsr(MSR_HYPERCALL) & HYPERCALL_ENABLE),
+		    "HYPERCALL %llx", rdmsr(MSR_HYPERCALL));
+	test_result("hypercall-reserved-bits-gp-2.3", wrmsr_gp(MSR_HYPERCALL, page | 0x4), "no #GP");
+
+	wrmsr(MSR_GUEST_OS_ID, 0x8100000000000000ULL); /* an open-source OS id */
+	test_result("guest-os-id-2.2", rdmsr(MSR_GUEST_OS_ID) == 0x8100000000000000ULL, "read back");
+	wrmsr(MSR_HYPERCALL, page | HYPERCALL_ENABLE);
+	test_result("hypercall-enabled-2.3", rdmsr(MSR_HYPERCALL) == (page | HYPERCALL_ENABLE),
+		    "HYPERCALL %llx", rdmsr(MSR_HYPERCALL));
+	const u8 *p = overlay_target;
+	bool amd = p[2] == 0xd9, intel = p[2] == 0xc1;
+	test_result("hypercall-page-contents-3.13", p[0] == 0x0f && p[1] == 0x01 && (amd || intel) && p[3] == 0xc3,
+		    "page starts %02x %02x %02x %02x", p[0], p[1], p[2], p[3]);
+
+	u64 r = hypercall(page, 0x7777, 0, 0);
+	test_result("unknown-call-code-3.7", (r & 0xFFFF) == STATUS_INVALID_HYPERCALL_CODE,
+		    "result %llx", r);
+	r = hypercall(page, 0x0008 | (1u << 16), 100, 0); /* fast NotifyLongSpinWait */
+	test_result("notify-long-spin-wait-4.4", (r & 0xFFFF) == 0, "result %llx", r);
+
+	struct trap t;
+	test_result("hypercall-page-write-gp-2.3", trap_run(site_poke, overlay_target, &t) == VEC_GP,
+		    "writing the overlay did not #GP");
+
+	wrmsr(MSR_HYPERCALL, page);
+	test_result("overlay-removed-2.3", overlay_target[0] == 0x5A, "RAM under the overlay reads %02x",
+		    overlay_target[0]);
+
+	if (cmdline_has("crash")) {
+		for (u32 i = 0; i < 5; i++)
+			wrmsr(MSR_CRASH_P0 + i, 0x1000 + i);
+		printf("hyperv: reporting a crash now\n");
+		wrmsr(MSR_CRASH_CTL, 1ULL << 63);
+		test_result("crash-notify-stops-the-partition", false, "the guest is still running");
+	}
+}
