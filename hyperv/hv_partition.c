@@ -214,6 +214,13 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 	u16 status = HV_STATUS_SUCCESS;
 	struct hv_hc_plan plan;
 
+	/* Without the interface, or before the guest has enabled its hypercall
+	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM). */
+	if (!hv_features_on(&features, HV_FEAT_HYPERCALL) ||
+	    !(__atomic_load_n(&hypercall_msr, __ATOMIC_RELAXED) & HV_X64_MSR_HYPERCALL_ENABLE)) {
+		vp_inject_ud(vp);
+		return EXIT_RESUME;
+	}
 	vp_get_seg(vp, VP_CS, &cs);
 	vp_get_seg(vp, VP_SS, &ss);
 	bool long_mode = (vp_get_reg(vp, VP_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
@@ -233,13 +240,6 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 		req.control = ((u64)(u32)vp->gpr[VP_RDX] << 32) | (u32)vp->gpr[VP_RAX];
 		req.in_gpa = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
 		req.out_gpa = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
-	}
-	/* Without the interface, or before the guest has enabled its hypercall
-	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM). */
-	if (!hv_features_on(&features, HV_FEAT_HYPERCALL) ||
-	    !(__atomic_load_n(&hypercall_msr, __ATOMIC_RELAXED) & HV_X64_MSR_HYPERCALL_ENABLE)) {
-		vp_inject_ud(vp);
-		return EXIT_RESUME;
 	}
 	switch (hv_hc_check(&req, &features, &plan, &status)) {
 	case HV_HC_INJECT_UD:
