@@ -4,21 +4,8 @@
 #include "hyperv/hv_hypercall_input.h"
 
 #include "kernel/lib/string.h"
+#include "kernel/lib/unaligned.h"
 
-/* Little-endian loads from the input block; memcpy keeps them alignment-safe. */
-static u64 ld64(const u8 *p)
-{
-	u64 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static u32 ld32(const u8 *p)
-{
-	u32 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 static u16 ld16(const u8 *p)
 {
@@ -251,8 +238,8 @@ u16 hv_vp_set_parse(const u8 *buf, size_t len, size_t off, u16 varhead, struct h
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	if ((len - off - sizeof(struct hv_vp_set_header)) / 8 < varhead)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	format = ld64(buf + off);
-	mask = ld64(buf + off + 8);
+	format = load_u64(buf + off);
+	mask = load_u64(buf + off + 8);
 
 	if (format == HV_GENERIC_SET_ALL) {
 		set->all = true;
@@ -267,7 +254,7 @@ u16 hv_vp_set_parse(const u8 *buf, size_t len, size_t off, u16 varhead, struct h
 	const u8 *contents = buf + off + sizeof(struct hv_vp_set_header);
 	for (u32 b = 0, i = 0; b < HV_MAX_SPARSE_VCPU_BANKS; b++) {
 		if (mask & HV_BIT(b))
-			set->bank[b] = ld64(contents + 8 * i++);
+			set->bank[b] = load_u64(contents + 8 * i++);
 	}
 	return HV_STATUS_SUCCESS;
 }
@@ -376,8 +363,8 @@ u16 hv_flush_decode(const struct hv_hc_input *in, const u8 *buf, size_t len,
 	if (len < fixed || (!ex && in->varhead))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 
-	req->address_space = ld64(buf);
-	req->flags = ld64(buf + 8);
+	req->address_space = load_u64(buf);
+	req->flags = load_u64(buf + 8);
 	req->list = list;
 	if (list && extended_ranges_offered)
 		allowed |= HV_FLUSH_USE_EXTENDED_RANGE_FORMAT;
@@ -392,7 +379,7 @@ u16 hv_flush_decode(const struct hv_hc_input *in, const u8 *buf, size_t len,
 		if (st != HV_STATUS_SUCCESS)
 			return st;
 	} else {
-		u64 mask = ld64(buf + 16);
+		u64 mask = load_u64(buf + 16);
 		hv_vp_set_from_mask(mask, &req->targets);
 		if (mask == 0) /* [DISPUTED #18]: empty mask = all (KVM) */
 			req->targets.all = true;
@@ -419,7 +406,7 @@ u16 hv_flush_gva(const struct hv_flush_request *req, const u8 *buf, size_t len, 
 
 	if (!req->list || index < req->gva_first || index >= req->gva_end || off + 8 > len)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	hv_gva_range_decode(ld64(buf + off), req->extended_ranges, r);
+	hv_gva_range_decode(load_u64(buf + off), req->extended_ranges, r);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -442,7 +429,7 @@ u16 hv_ipi_decode(const struct hv_hc_input *in, const u8 *buf, size_t len,
 	    (!ex && in->varhead))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 
-	req->vector = ld32(buf);
+	req->vector = load_u32(buf);
 	req->target_vtl = buf[4];
 	if (req->vector < HV_IPI_LOW_VECTOR || req->vector > HV_IPI_HIGH_VECTOR)
 		return HV_STATUS_INVALID_PARAMETER;
@@ -450,7 +437,7 @@ u16 hv_ipi_decode(const struct hv_hc_input *in, const u8 *buf, size_t len,
 		return HV_STATUS_INVALID_PARAMETER;
 	if (ex)
 		return hv_vp_set_parse(buf, len, 8, in->varhead, &req->targets);
-	hv_vp_set_from_mask(ld64(buf + 8), &req->targets);
+	hv_vp_set_from_mask(load_u64(buf + 8), &req->targets);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -461,11 +448,11 @@ u16 hv_post_message_decode(const u8 *buf, size_t len, struct hv_post_message_req
 	memset(req, 0, sizeof(*req));
 	if (len < sizeof(struct hv_post_message_input))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	req->connection_id = ld32(buf);
-	req->message_type = ld32(buf + 8);
-	req->payload_size = ld32(buf + 12);
+	req->connection_id = load_u32(buf);
+	req->message_type = load_u32(buf + 8);
+	req->payload_size = load_u32(buf + 12);
 	req->payload = buf + offsetof(struct hv_post_message_input, payload);
-	if (ld32(buf + 4))
+	if (load_u32(buf + 4))
 		return HV_STATUS_INVALID_PARAMETER;
 	if (req->message_type == HvMessageTypeNone ||
 	    (req->message_type & HV_MESSAGE_TYPE_HYPERVISOR_MASK))
@@ -480,7 +467,7 @@ u16 hv_signal_event_decode(const u8 *buf, size_t len, struct hv_signal_event_req
 	memset(req, 0, sizeof(*req));
 	if (len < sizeof(struct hv_signal_event_input))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	req->connection_id = ld32(buf);
+	req->connection_id = load_u32(buf);
 	req->flag_number = ld16(buf + 4);
 	if (ld16(buf + 6))
 		return HV_STATUS_INVALID_PARAMETER;
@@ -494,7 +481,7 @@ u16 hv_get_vp_index_decode(const u8 *buf, size_t len, u8 *target_vtl)
 	if (len < sizeof(struct hv_get_vp_index_from_apic_id_header))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	*target_vtl = buf[8];
-	if (ld64(buf) != HV_PARTITION_ID_SELF)
+	if (load_u64(buf) != HV_PARTITION_ID_SELF)
 		return HV_STATUS_INVALID_PARTITION_ID;
 	for (u32 i = 9; i < 16; i++) {
 		if (buf[i])
@@ -511,6 +498,6 @@ u16 hv_get_vp_index_apic_id(const u8 *buf, size_t len, u16 index, u32 *apic_id)
 
 	if (off + 4 > len)
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	*apic_id = ld32(buf + off);
+	*apic_id = load_u32(buf + off);
 	return HV_STATUS_SUCCESS;
 }

@@ -8,24 +8,9 @@
  * string, too many entries) only cost that tag or its excess, with a warning. */
 #include "kernel/multiboot2.h"
 #include "kernel/lib/string.h"
+#include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
 
-/* Fixed-size loads go through the builtin so that a block at any alignment is
- * read without undefined behaviour, and still compile to a plain load in a
- * freestanding build (where memcpy is a real call). */
-static u32 rd32(const u8 *p)
-{
-	u32 v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static u64 rd64(const u8 *p)
-{
-	u64 v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 struct mb2_state {
 	struct boot_info *out;
@@ -79,8 +64,8 @@ static void parse_module(struct mb2_state *st, const u8 *p, u32 len)
 		pr_warn("mb2: module tag payload of %u bytes is too short, skipped\n", len);
 		return;
 	}
-	u32 start = rd32(p);
-	u32 end = rd32(p + 4);
+	u32 start = load_u32(p);
+	u32 end = load_u32(p + 4);
 	if (end < start) {
 		pr_warn("mb2: module [0x%x, 0x%x) ends before it starts, skipped\n", start, end);
 		return;
@@ -111,8 +96,8 @@ static void parse_mmap(struct mb2_state *st, const u8 *p, u32 len)
 		pr_warn("mb2: memory map tag payload of %u bytes is too short, skipped\n", len);
 		return;
 	}
-	u32 esize = rd32(p);
-	u32 version = rd32(p + 4);
+	u32 esize = load_u32(p);
+	u32 version = load_u32(p + 4);
 	/* Entries are read at multiples of entry_size; anything below the 24
 	 * bytes we read, or not keeping entries 8-byte aligned, is not a layout
 	 * any loader produces. */
@@ -131,9 +116,9 @@ static void parse_mmap(struct mb2_state *st, const u8 *p, u32 len)
 
 	const u8 *e = p + 8;
 	for (u32 i = 0; i < count; i++, e += esize) {
-		u64 base = rd64(e);
-		u64 rlen = rd64(e + 8);
-		u32 type = rd32(e + 16);
+		u64 base = load_u64(e);
+		u64 rlen = load_u64(e + 8);
+		u32 type = load_u32(e + 16);
 
 		/* Empty entries carry no information and would only use up slots. */
 		if (rlen == 0)
@@ -223,7 +208,7 @@ static void parse_tag(struct mb2_state *st, u32 type, const u8 *p, u32 len)
 				len);
 			return;
 		}
-		out->load_base = rd32(p);
+		out->load_base = load_u32(p);
 		out->load_base_valid = true;
 		return;
 	default:
@@ -250,7 +235,7 @@ int mb2_parse(const void *mbi, u64 mbi_phys, struct boot_info *out)
 		return -1;
 	}
 
-	u32 total = rd32(b);
+	u32 total = load_u32(b);
 	if (total < MB2_INFO_MIN_SIZE) {
 		pr_err("mb2: total_size %u is below the minimum of %u\n", total, MB2_INFO_MIN_SIZE);
 		return -1;
@@ -273,8 +258,8 @@ int mb2_parse(const void *mbi, u64 mbi_phys, struct boot_info *out)
 			pr_err("mb2: tag header at offset %u runs past total_size %u\n", off, total);
 			return -1;
 		}
-		u32 type = rd32(b + off);
-		u32 size = rd32(b + off + 4);
+		u32 type = load_u32(b + off);
+		u32 size = load_u32(b + off + 4);
 		if (size < 8) {
 			pr_err("mb2: tag type %u at offset %u has size %u < 8\n", type, off, size);
 			return -1;

@@ -6,21 +6,9 @@
  * validated piece by piece; a bad piece is reported and dropped or clamped. */
 #include "kernel/pvh.h"
 #include "kernel/lib/string.h"
+#include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
 
-static u32 get32(const u8 *p)
-{
-	u32 v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static u64 get64(const u8 *p)
-{
-	u64 v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Reads a NUL-terminated string byte by byte, because its length is unknown
  * and the reader may refuse the byte after the terminator.  Keeps what was
@@ -82,9 +70,9 @@ static void parse_modules(const struct phys_reader *mem, u64 list, u32 nr, struc
 				i, (unsigned long long)pa);
 			return;
 		}
-		u64 start = get64(e);
-		u64 size = get64(e + 8);
-		u64 cmdline = get64(e + 16);
+		u64 start = load_u64(e);
+		u64 size = load_u64(e + 8);
+		u64 cmdline = load_u64(e + 16);
 		if (start + size < start) {
 			pr_warn("pvh: module %u [0x%llx, +0x%llx) wraps the address space, skipped\n",
 				i, (unsigned long long)start, (unsigned long long)size);
@@ -120,9 +108,9 @@ static void parse_memmap(const struct phys_reader *mem, u64 map, u32 nr, struct 
 				i, (unsigned long long)pa);
 			return;
 		}
-		u64 base = get64(e);
-		u64 len = get64(e + 8);
-		u32 type = get32(e + 16);
+		u64 base = load_u64(e);
+		u64 len = load_u64(e + 8);
+		u32 type = load_u32(e + 16);
 		if (len == 0)
 			continue;
 		if (out->mem_count >= BOOT_MAX_MEM_REGIONS) {
@@ -186,12 +174,12 @@ int pvh_parse(const struct phys_reader *mem, u64 start_info_phys, struct boot_in
 		pr_err("pvh: start_info at 0x%llx unreadable\n", (unsigned long long)start_info_phys);
 		return -1;
 	}
-	u32 magic = get32(si);
+	u32 magic = load_u32(si);
 	if (magic != PVH_START_MAGIC) {
 		pr_err("pvh: start_info magic 0x%x, expected 0x%x\n", magic, PVH_START_MAGIC);
 		return -1;
 	}
-	u32 version = get32(si + 4);
+	u32 version = load_u32(si + 4);
 	u32 size = PVH_START_INFO_V0_SIZE;
 	if (version >= 1) {
 		/* Later versions only append fields, so they are read as version 1. */
@@ -207,16 +195,16 @@ int pvh_parse(const struct phys_reader *mem, u64 start_info_phys, struct boot_in
 			pr_info("pvh: start_info version %u, reading the version 1 fields\n", version);
 	}
 
-	u32 nr_modules = get32(si + 12);
-	u64 modlist = get64(si + 16);
-	u64 cmdline = get64(si + 24);
-	u64 rsdp = get64(si + 32);
+	u32 nr_modules = load_u32(si + 12);
+	u64 modlist = load_u64(si + 16);
+	u64 cmdline = load_u64(si + 24);
+	u64 rsdp = load_u64(si + 32);
 
 	read_string(mem, cmdline, out->cmdline, sizeof(out->cmdline), "command line");
 	parse_modules(mem, modlist, nr_modules, out);
 	parse_rsdp(mem, rsdp, out);
 	if (version >= 1)
-		parse_memmap(mem, get64(si + 40), get32(si + 48), out);
+		parse_memmap(mem, load_u64(si + 40), load_u32(si + 48), out);
 	else
 		pr_warn("pvh: start_info version 0 carries no memory map\n");
 
