@@ -6,7 +6,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/lib/unaligned.h"
 
-
 static u16 ld16(const u8 *p)
 {
 	u16 v;

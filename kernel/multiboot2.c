@@ -11,7 +11,6 @@
 #include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
 
-
 struct mb2_state {
 	struct boot_info *out;
 	bool seen_cmdline;

@@ -9,7 +9,6 @@
 #include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
 
-
 /* Reads a NUL-terminated string byte by byte, because its length is unknown
  * and the reader may refuse the byte after the terminator.  Keeps what was
  * read when the string is too long or runs into unreadable memory. */
