@@ -19,7 +19,8 @@
 /* What the code below implements; the offer never exceeds it. */
 #define HV_IMPLEMENTED                                                                   \
 	(HV_FEAT(HV_FEAT_HYPERCALL) | HV_FEAT(HV_FEAT_VPINDEX) | HV_FEAT(HV_FEAT_TIME) |     \
-	 HV_FEAT(HV_FEAT_CRASH) | HV_FEAT(HV_FEAT_MSR_LOCK) | HV_FEAT(HV_FEAT_RELAXED))
+	 HV_FEAT(HV_FEAT_TSC_PAGE) | HV_FEAT(HV_FEAT_CRASH) | HV_FEAT(HV_FEAT_MSR_LOCK) |    \
+	 HV_FEAT(HV_FEAT_RELAXED))
 
 #define VMMCALL_RET "\x0f\x01\xd9\xc3"
 #define VMCALL_RET "\x0f\x01\xc1\xc3"
@@ -32,6 +33,8 @@ static struct spinlock hv_lock = SPINLOCK_INIT;
 static u64 guest_os_id;
 static u64 hypercall_msr;
 static u64 hypercall_page_hpa; /* hypervisor frame, filled once, never written after */
+static u64 tsc_page_msr;
+static struct hv_reference_tsc_page *tsc_page; /* hypervisor frame */
 static u64 crash_params[CRASH_PARAMS];
 static struct hv_reftime reftime;
 
@@ -57,6 +60,14 @@ void hv_partition_init(const char *spec)
 		hv_features_set(&features, HV_FEAT_HYPERCALL, false);
 	}
 	hv_reftime_init(&reftime, tsc_hz, rdtsc());
+	/* The TSC page is published once: the TSC never changes rate here.  When
+	 * the TSC is too slow for the page's precision (Bochs), the page says
+	 * "invalid" and guests use TIME_REF_COUNT (digest 2.7). */
+	tsc_page = pages_alloc(1);
+	if (tsc_page)
+		hv_reftime_page_publish(tsc_page, &reftime);
+	else
+		hv_features_set(&features, HV_FEAT_TSC_PAGE, false);
 	char list[200];
 	hv_features_format(&features, list, sizeof(list));
 	printk(LOG_INFO, "hyperv: Hv#1 interface: %s\n", list);
@@ -71,10 +82,14 @@ bool hv_cpuid(u32 leaf, u32 out[4])
 	return true;
 }
 
+static bool overlay_covers(u64 msr_value, u64 gpa)
+{
+	return (msr_value & 1) && ALIGN_DOWN(gpa, PAGE_SIZE) == (msr_value & ~(PAGE_SIZE - 1));
+}
+
 bool hv_overlay_at(u64 gpa)
 {
-	return (hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE) &&
-	       ALIGN_DOWN(gpa, PAGE_SIZE) == (hypercall_msr & HV_X64_MSR_HYPERCALL_PAGE_MASK);
+	return overlay_covers(hypercall_msr, gpa) || overlay_covers(tsc_page_msr, gpa);
 }
 
 /* What the partition's view normally maps at a page: guest RAM, a device
@@ -133,7 +148,32 @@ static int write_hypercall_msr(struct vp *vp, u64 value)
 /* 100 ns units since the partition started (TLFS 12.4). */
 static u64 time_ref_count(void)
 {
+	/* From the page's own formula while the page is valid, so that the two
+	 * agree to the unit (as KVM does). */
+	if (reftime.page_valid)
+		return hv_reftime_tsc_page_value(rdtsc(), reftime.scale, reftime.offset);
 	return hv_reftime_count(&reftime, rdtsc());
+}
+
+/* REFERENCE_TSC: enable bit 0, GPA in 63:12; the page is an overlay like the
+ * hypercall page, read-only (digest 2.7). */
+static int write_tsc_page_msr(struct vp *vp, u64 value)
+{
+	u64 gpa = value & ~(PAGE_SIZE - 1);
+	struct gpa_view *view = vp_bank(vp)->view;
+
+	if (value & (PAGE_SIZE - 1) & ~1ULL)
+		return -1;
+	if (gpa >> cpu_features.phys_addr_bits)
+		return -1;
+	if (tsc_page_msr & 1)
+		restore_identity(view, tsc_page_msr & ~(PAGE_SIZE - 1));
+	if ((value & 1) &&
+	    gpa_view_map(view, gpa, virt_to_phys(tsc_page), PAGE_SIZE, GPA_PERM_R, GPA_MT_WB) < 0)
+		return -1;
+	tsc_page_msr = value;
+	flush_all_vps();
+	return 0;
 }
 
 int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
@@ -151,6 +191,7 @@ int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
 	case HV_X64_MSR_HYPERCALL: *value = hypercall_msr; break;
 	case HV_X64_MSR_VP_INDEX: *value = vp->index; break;
 	case HV_X64_MSR_TIME_REF_COUNT: *value = time_ref_count(); break;
+	case HV_X64_MSR_REFERENCE_TSC: *value = tsc_page_msr; break;
 	case HV_X64_MSR_CRASH_CTL: *value = HV_CRASH_CTL_CRASH_NOTIFY; break;
 	default:
 		if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4)
@@ -193,6 +234,9 @@ int hv_msr_write(struct vp *vp, u32 msr, u64 value)
 		break;
 	case HV_X64_MSR_HYPERCALL:
 		rc = write_hypercall_msr(vp, value);
+		break;
+	case HV_X64_MSR_REFERENCE_TSC:
+		rc = write_tsc_page_msr(vp, value);
 		break;
 	case HV_X64_MSR_CRASH_CTL:
 		if (value & HV_CRASH_CTL_CRASH_NOTIFY)

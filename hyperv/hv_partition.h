@@ -4,11 +4,11 @@
  *
  * Implemented today (the partition's offer is narrowed to exactly this):
  * GUEST_OS_ID, HYPERCALL with its overlay page, VP_INDEX, TIME_REF_COUNT, the
- * crash MSRs (a guest crash notification prints through the same dump as a
- * triple fault), the Locked bit of HYPERCALL, and hypercalls that need no
- * interrupts: NotifyLongSpinWait; everything else answers
- * HV_STATUS_INVALID_HYPERCALL_CODE.  SynIC, timers, the TSC page, PV TLB flush
- * and PV IPIs need the virtual APIC and guest SMP and come with them. */
+ * REFERENCE_TSC page, the crash MSRs (a guest crash notification prints
+ * through the same dump as a triple fault), the Locked bit of HYPERCALL, and
+ * hypercalls that need no interrupts: NotifyLongSpinWait; everything else
+ * answers HV_STATUS_INVALID_HYPERCALL_CODE.  SynIC, timers, PV TLB flush and
+ * PV IPIs need the virtual APIC and guest SMP and come with them. */
 #ifndef HV_HYPERV_HV_PARTITION_H
 #define HV_HYPERV_HV_PARTITION_H
 

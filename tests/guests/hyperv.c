@@ -12,7 +12,9 @@ const char guest_name[] = "hyperv";
 #define MSR_HYPERCALL 0x40000001
 #define MSR_VP_INDEX 0x40000002
 #define MSR_TIME_REF_COUNT 0x40000020
+#define MSR_REFERENCE_TSC 0x40000021
 #define MSR_SCONTROL 0x40000080
+#define PRIV_REFERENCE_TSC (1u << 9)
 #define MSR_CRASH_P0 0x40000100
 #define MSR_CRASH_CTL 0x40000105
 #define HYPERCALL_ENABLE 1ULL
@@ -23,11 +25,79 @@ const char guest_name[] = "hyperv";
 #define FEAT_EDX_CRASH_MSRS (1u << 10)
 #define STATUS_INVALID_HYPERCALL_CODE 2
 
-/* A page of guest RAM the hypercall page is laid over. */
-static u8 overlay_target[4096] __attribute__((aligned(4096)));
-
 void site_wrmsr(void *), site_poke(void *);
 extern char at_wrmsr[], at_poke[];
+
+/* Pages of guest RAM the hypercall page and the TSC page are laid over. */
+static u8 overlay_target[4096] __attribute__((aligned(4096)));
+static volatile u32 tsc_target[1024] __attribute__((aligned(4096)));
+
+static u64 rdtsc64(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+/* High 64 bits of a 64x64 product, from 32-bit pieces (no libgcc here). */
+static u64 mul_high(u64 a, u64 b)
+{
+	u64 al = (u32)a, ah = a >> 32, bl = (u32)b, bh = b >> 32;
+	u64 ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	u64 mid = (ll >> 32) + (u32)lh + (u32)hl;
+	return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/* The guest's side of the TSC page (TLFS 12.7): sequence, scale, offset,
+ * sequence again; 0 means "use the MSR". */
+static bool tsc_page_read(u64 *value)
+{
+	for (;;) {
+		u32 seq = tsc_target[0];
+		if (seq == 0)
+			return false;
+		u64 scale = ((u64)tsc_target[3] << 32) | tsc_target[2];
+		u64 offset = ((u64)tsc_target[5] << 32) | tsc_target[4];
+		u64 now = mul_high(rdtsc64(), scale) + offset;
+		if (tsc_target[0] == seq) {
+			*value = now;
+			return true;
+		}
+	}
+}
+
+static void tsc_page_test(void)
+{
+	u32 a, b, c, d;
+	cpuid(0x40000003, 0, &a, &b, &c, &d);
+	if (!(a & PRIV_REFERENCE_TSC)) {
+		test_result("tsc-page-2.7", false, "AccessPartitionReferenceTsc not offered");
+		return;
+	}
+	tsc_target[0] = 0xA5A5A5A5;
+	wrmsr(MSR_REFERENCE_TSC, (u32)tsc_target | 1);
+	test_result("tsc-page-msr-2.7", rdmsr(MSR_REFERENCE_TSC) == ((u32)tsc_target | 1),
+		    "REFERENCE_TSC %llx", rdmsr(MSR_REFERENCE_TSC));
+	u64 before = rdmsr(MSR_TIME_REF_COUNT), page_value = 0;
+	bool valid = tsc_page_read(&page_value);
+	u64 after = rdmsr(MSR_TIME_REF_COUNT);
+	if (valid)
+		test_result("tsc-page-agrees-with-time-ref-count-2.7",
+			    before <= page_value && page_value <= after,
+			    "MSR %llu, page %llu, MSR %llu", before, page_value, after);
+	else
+		/* A TSC too slow for the page's precision (Bochs): the page must
+		 * say so with sequence 0, and the MSR still counts. */
+		test_result("tsc-page-invalid-falls-back-2.7", after > before && tsc_target[0] == 0,
+			    "sequence %u, MSR %llu then %llu", tsc_target[0], before, after);
+	struct trap t;
+	test_result("tsc-page-write-gp-2.7", trap_run(site_poke, (void *)tsc_target, &t) == VEC_GP,
+		    "writing the TSC page did not #GP");
+	wrmsr(MSR_REFERENCE_TSC, 0);
+	test_result("tsc-page-removed-2.7", tsc_target[0] == 0xA5A5A5A5, "RAM under it reads %08x",
+		    tsc_target[0]);
+}
+
 /* arg: {msr, lo, hi} */
 __asm__(".text\n"
 	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
@@ -122,6 +192,8 @@ void guest_main(void)
 	wrmsr(MSR_HYPERCALL, page);
 	test_result("overlay-removed-2.3", overlay_target[0] == 0x5A, "RAM under the overlay reads %02x",
 		    overlay_target[0]);
+
+	tsc_page_test();
 
 	if (cmdline_has("crash")) {
 		for (u32 i = 0; i < 5; i++)
