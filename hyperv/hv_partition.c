@@ -14,7 +14,6 @@
 #include "kernel/spinlock.h"
 #include "kernel/vm/backend.h"
 #include "kernel/vm/gpa_view.h"
-#include "kernel/vm/guest_mem.h"
 
 /* What the code below implements; the offer never exceeds it. */
 #define HV_IMPLEMENTED                                                                   \
@@ -92,56 +91,52 @@ bool hv_overlay_at(u64 gpa)
 	return overlay_covers(hypercall_msr, gpa) || overlay_covers(tsc_page_msr, gpa);
 }
 
-/* What the partition's view normally maps at a page: guest RAM, a device
- * window below 4 GiB, or nothing (the hypervisor's own frames). */
-static void restore_identity(struct gpa_view *view, u64 gpa)
-{
-	if (guest_mem_is_ram(&the_vm, gpa, PAGE_SIZE))
-		gpa_view_map(view, gpa, gpa, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_WB);
-	else if (!guest_mem_is_hv(gpa) && gpa < 4 * GIB)
-		gpa_view_map(view, gpa, gpa, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_UC);
-	else
-		gpa_view_unmap(view, gpa, PAGE_SIZE);
-}
-
 static void flush_all_vps(void)
 {
 	for (u32 i = 0; i < the_vm.vp_count; i++)
 		the_vm.vps[i]->flush_pending = true;
 }
 
-/* The hypercall page is an overlay: a hypervisor frame mapped read+execute
- * over whatever the GPA held, taken away again when disabled or moved
- * (TLFS 3.13, digest 2.3). */
+/* Overlay pages (hypercall page, TSC page): a hypervisor frame mapped over
+ * whatever the GPA held, taken away again when disabled or moved (TLFS 3.13,
+ * digest 2.3 and 2.7).  Both MSRs keep Enable in bit 0 and the GPA in 63:12.
+ * The new page is placed before the old one is removed, so a failure leaves
+ * the old overlay and the MSR as they were. */
+static int overlay_move(struct vp *vp, u64 old_msr, u64 new_msr, u64 hpa, u32 perms)
+{
+	struct gpa_view *view = vp_bank(vp)->view;
+	u64 old_gpa = old_msr & ~(PAGE_SIZE - 1), new_gpa = new_msr & ~(PAGE_SIZE - 1);
+
+	if (new_gpa >> cpu_features.phys_addr_bits)
+		return -1;
+	if (new_msr & 1) {
+		int rc = gpa_view_map(view, new_gpa, hpa, PAGE_SIZE, perms, GPA_MT_WB);
+		if (rc < 0) {
+			printk(LOG_WARN, "hyperv: cannot place an overlay page at %llx (%d)\n",
+			       (unsigned long long)new_gpa, rc);
+			return -1;
+		}
+	}
+	if ((old_msr & 1) && (!(new_msr & 1) || old_gpa != new_gpa))
+		vm_view_restore_page(view, old_gpa);
+	flush_all_vps();
+	return 0;
+}
+
 static int write_hypercall_msr(struct vp *vp, u64 value)
 {
-	u64 gpa = value & HV_X64_MSR_HYPERCALL_PAGE_MASK;
-	struct gpa_view *view = vp_bank(vp)->view;
-
 	if (hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED)
 		return -1;
 	if (value & HV_X64_MSR_HYPERCALL_RSVDP_MASK)
 		return -1;
 	if ((value & HV_X64_MSR_HYPERCALL_LOCKED) && !hv_features_on(&features, HV_FEAT_MSR_LOCK))
 		return -1;
-	if (gpa >> cpu_features.phys_addr_bits)
-		return -1;
 	/* Enable stays clear until the guest has said who it is. */
 	if (!guest_os_id)
 		value &= ~HV_X64_MSR_HYPERCALL_ENABLE;
-	if (hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE)
-		restore_identity(view, hypercall_msr & HV_X64_MSR_HYPERCALL_PAGE_MASK);
-	if (value & HV_X64_MSR_HYPERCALL_ENABLE) {
-		int rc = gpa_view_map(view, gpa, hypercall_page_hpa, PAGE_SIZE,
-				      GPA_PERM_R | GPA_PERM_X, GPA_MT_WB);
-		if (rc < 0) {
-			printk(LOG_WARN, "hyperv: cannot place the hypercall page at %llx (%d)\n",
-			       (unsigned long long)gpa, rc);
-			return -1;
-		}
-	}
+	if (overlay_move(vp, hypercall_msr, value, hypercall_page_hpa, GPA_PERM_R | GPA_PERM_X) < 0)
+		return -1;
 	hypercall_msr = value;
-	flush_all_vps();
 	return 0;
 }
 
@@ -155,35 +150,33 @@ static u64 time_ref_count(void)
 	return hv_reftime_count(&reftime, rdtsc());
 }
 
-/* REFERENCE_TSC: enable bit 0, GPA in 63:12; the page is an overlay like the
- * hypercall page, read-only (digest 2.7). */
+/* REFERENCE_TSC: the TSC page is a read-only overlay (digest 2.7). */
 static int write_tsc_page_msr(struct vp *vp, u64 value)
 {
-	u64 gpa = value & ~(PAGE_SIZE - 1);
-	struct gpa_view *view = vp_bank(vp)->view;
-
 	if (value & (PAGE_SIZE - 1) & ~1ULL)
 		return -1;
-	if (gpa >> cpu_features.phys_addr_bits)
-		return -1;
-	if (tsc_page_msr & 1)
-		restore_identity(view, tsc_page_msr & ~(PAGE_SIZE - 1));
-	if ((value & 1) &&
-	    gpa_view_map(view, gpa, virt_to_phys(tsc_page), PAGE_SIZE, GPA_PERM_R, GPA_MT_WB) < 0)
+	if (overlay_move(vp, tsc_page_msr, value, virt_to_phys(tsc_page), GPA_PERM_R) < 0)
 		return -1;
 	tsc_page_msr = value;
-	flush_all_vps();
 	return 0;
 }
 
-int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
+/* The MSRs this file answers for: 1 when msr is none of them, -1 when it is
+ * one but its privilege is not offered (#GP), 0 to go on. */
+static int msr_gate(u32 msr)
 {
 	bool ours = (msr >= 0x40000000 && msr <= 0x400000FF) ||
 		    (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_CTL);
 	if (!ours)
 		return 1;
-	if (!hv_msr_offered(&features, msr))
-		return -1;
+	return hv_msr_offered(&features, msr) ? 0 : -1;
+}
+
+int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
+{
+	int gate = msr_gate(msr);
+	if (gate)
+		return gate;
 	spin_lock(&hv_lock);
 	int rc = 0;
 	switch (msr) {
@@ -216,12 +209,9 @@ static void crash_notify(struct vp *vp)
 
 int hv_msr_write(struct vp *vp, u32 msr, u64 value)
 {
-	bool ours = (msr >= 0x40000000 && msr <= 0x400000FF) ||
-		    (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_CTL);
-	if (!ours)
-		return 1;
-	if (!hv_msr_offered(&features, msr))
-		return -1;
+	int gate = msr_gate(msr);
+	if (gate)
+		return gate;
 	spin_lock(&hv_lock);
 	int rc = 0;
 	switch (msr) {

@@ -74,6 +74,33 @@ static void slat_must(int rc, const char *what, u64 base, u64 len)
 		      (unsigned long long)len, rc);
 }
 
+/* Pages of interrupt controllers the guest must not reach (not virtualised
+ * yet): the LAPIC and every IOAPIC. */
+#define CONTROLLER_PAGES_MAX 17
+static u64 controller_pages[CONTROLLER_PAGES_MAX];
+static u32 controller_page_count;
+
+static bool is_controller_page(u64 page)
+{
+	for (u32 i = 0; i < controller_page_count; i++) {
+		if (controller_pages[i] == page)
+			return true;
+	}
+	return false;
+}
+
+void vm_view_restore_page(struct gpa_view *view, u64 gpa)
+{
+	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
+
+	if (guest_mem_is_ram(&the_vm, page, PAGE_SIZE))
+		gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_WB);
+	else if (page < 4 * GIB && !guest_mem_is_hv(page) && !is_controller_page(page))
+		gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_UC);
+	else
+		gpa_view_unmap(view, page, PAGE_SIZE);
+}
+
 /* Identity map: devices below 4 GiB uncached, guest RAM write-back, the
  * hypervisor's frames and the interrupt controllers (not virtualised yet: a
  * guest that could program them could send INIT to our CPUs) not mapped. */
@@ -103,13 +130,12 @@ static void build_vtl0_view(struct vm *vm, const struct acpi_info *acpi)
 		u64 end = ALIGN_UP(hv[i].end, PAGE_SIZE);
 		slat_must(gpa_view_unmap(&vtl0_view, base, end - base), "unmap", base, end - base);
 	}
-	slat_must(gpa_view_unmap(&vtl0_view, lapic_mmio_base(), PAGE_SIZE), "unmap LAPIC",
-		  lapic_mmio_base(), PAGE_SIZE);
-	for (u32 i = 0; i < acpi->ioapic_count; i++) {
-		u64 base = ALIGN_DOWN(acpi->ioapics[i].address, PAGE_SIZE);
-		slat_must(gpa_view_unmap(&vtl0_view, base, PAGE_SIZE), "unmap IOAPIC", base,
-			  PAGE_SIZE);
-	}
+	controller_pages[controller_page_count++] = lapic_mmio_base();
+	for (u32 i = 0; i < acpi->ioapic_count && controller_page_count < CONTROLLER_PAGES_MAX; i++)
+		controller_pages[controller_page_count++] = ALIGN_DOWN(acpi->ioapics[i].address, PAGE_SIZE);
+	for (u32 i = 0; i < controller_page_count; i++)
+		slat_must(gpa_view_unmap(&vtl0_view, controller_pages[i], PAGE_SIZE),
+			  "unmap interrupt controller", controller_pages[i], PAGE_SIZE);
 	vm_slat_flushed(); /* nothing has run on this view yet */
 }
 

@@ -165,6 +165,11 @@ void vp_advance_rip(struct vp *vp, u64 len);
 __noreturn void vp_run_loop(struct vp *vp);
 struct vp *vp_this(void);
 
+/* Puts back the platform's own mapping of one page in a view (after an
+ * overlay leaves it): guest RAM, a device window, or nothing for the
+ * hypervisor's frames and the interrupt controllers. */
+void vm_view_restore_page(struct gpa_view *view, u64 gpa);
+
 /* Stops the whole partition after printing why and the VP's state. */
 __noreturn void vm_stop(struct vp *vp, const char *why, const struct vm_exit *exit);
 void vp_dump_state(struct vp *vp, const struct vm_exit *exit);
