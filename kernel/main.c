@@ -232,8 +232,10 @@ void kernel_entry(u32 magic, u64 info_phys, u64 load_delta)
 	if (late_fault && hv_options.debug_fault != DEBUG_FAULT_NONE)
 		arm_late_fault();
 
-	if (have_vm)
+	if (have_vm) {
+		vm_start_aps();
 		vp_run_loop(the_vm.vps[0]);
+	}
 	/* No guest: the boot CPU idles like the others, serving cross-calls
 	 * (and the shell, when it is the only CPU). */
 	for (;;) {

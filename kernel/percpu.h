@@ -5,6 +5,7 @@
 
 #include "arch/x86/desc.h"
 #include "kernel/config.h"
+#include "kernel/host_timer.h"
 #include "kernel/types.h"
 
 typedef void (*smp_call_fn)(void *arg);
@@ -30,6 +31,7 @@ struct percpu {
 	struct smp_call_slot call;
 	void *virt_cpu;  /* the backend's per-CPU state (host save areas) */
 	struct vp *vp;   /* the VP this CPU runs */
+	struct host_timer_cpu timer;
 	struct tss64 tss __aligned(16);
 	u64 gdt[GDT_ENTRIES] __aligned(16);
 };

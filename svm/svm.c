@@ -74,6 +74,9 @@ struct svm_bank {
 	} entry_state;
 	bool event_pending;
 	u64 event;		/* EVENTINJ value for the next entry */
+	/* The guest runs its NMI handler: SVM keeps no visible NMI-blocking
+	 * state, so the IRET that ends the handler is intercepted instead. */
+	bool nmi_blocked;
 };
 
 static u32 svm_features;
@@ -277,6 +280,69 @@ static void svm_inject(struct vp *vp, const struct vp_event *ev)
 	struct svm_bank *b = bank_of(vp);
 	b->event = svm_event_encode(ev);
 	b->event_pending = true;
+	if (ev->type == VP_EVENT_NMI) {
+		b->nmi_blocked = true;
+		b->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
+		b->dirty |= CLEAN_INTERCEPTS;
+	}
+}
+
+/* An external interrupt is taken at an instruction boundary with RFLAGS.IF
+ * set, outside the shadow of STI or MOV SS, and after any event already
+ * queued for this entry (APM Vol. 2, 15.20 and 15.21.4). */
+static bool svm_irq_allowed(struct vp *vp)
+{
+	struct svm_bank *b = bank_of(vp);
+	const struct vmcb *v = b->vmcb;
+
+	return !b->event_pending && (v->save.rflags & RFLAGS_IF) &&
+	       !(v->control.interrupt_shadow & SVM_INTERRUPT_SHADOW);
+}
+
+static bool svm_nmi_allowed(struct vp *vp)
+{
+	struct svm_bank *b = bank_of(vp);
+	return !b->event_pending && !b->nmi_blocked;
+}
+
+/* A virtual interrupt request at the highest priority, ignoring V_TPR, with
+ * the VINTR intercept: the CPU exits exactly when the guest could take it
+ * (APM Vol. 2, 15.21.4); the core then injects the real vector. */
+static void svm_set_irq_window(struct vp *vp, bool on)
+{
+	struct svm_bank *b = bank_of(vp);
+	struct vmcb_control *c = &b->vmcb->control;
+	bool is_on = c->intercept_misc1 & SVM_INTERCEPT_VINTR;
+
+	if (on == is_on)
+		return;
+	if (on) {
+		c->vintr |= SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xFULL << SVM_VINTR_PRIO_SHIFT);
+		c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+	} else {
+		c->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xFULL << SVM_VINTR_PRIO_SHIFT));
+		c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
+	}
+	b->dirty |= CLEAN_TPR | CLEAN_INTERCEPTS;
+}
+
+static void svm_cancel_events(struct vp *vp)
+{
+	struct svm_bank *b = bank_of(vp);
+
+	b->event_pending = false;
+	b->nmi_blocked = false;
+	b->vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+	b->vmcb->control.interrupt_shadow = 0;
+	b->dirty |= CLEAN_INTERCEPTS;
+	svm_set_irq_window(vp, false);
+}
+
+static void svm_set_nmi_window(struct vp *vp, bool on)
+{
+	/* Nothing to ask for: the IRET intercept stays on while blocked. */
+	(void)vp;
+	(void)on;
 }
 
 static void svm_flush_tlb(struct vp *vp, enum tlb_flush_scope scope)
@@ -416,6 +482,15 @@ static void svm_decode_exit(struct vp *vp, struct vmcb *vmcb, struct vm_exit *e)
 	case SVM_EXIT_VINTR:
 		e->reason = VM_EXIT_INTERRUPT_WINDOW;
 		break;
+	case SVM_EXIT_IRET:
+		/* The exit comes before the IRET runs; NMIs are unblocked a
+		 * little early (an NMI could nest at that IRET).  See
+		 * docs/architecture.md. */
+		e->reason = VM_EXIT_NMI_WINDOW;
+		bank_of(vp)->nmi_blocked = false;
+		c->intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+		bank_of(vp)->dirty |= CLEAN_INTERCEPTS;
+		break;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
@@ -549,6 +624,10 @@ static void svm_set_reg(struct vp *vp, enum vp_reg reg, u64 value)
 	}
 	if (reg == VP_EFER)
 		value |= EFER_SVME;
+	/* Stepping over an instruction ends the shadow of a preceding STI or
+	 * MOV SS, as completing it would have. */
+	if (reg == VP_RIP)
+		v->control.interrupt_shadow &= ~SVM_INTERRUPT_SHADOW;
 	u64 *slot = reg_slot(v, reg);
 	if (slot)
 		*slot = value;
@@ -638,6 +717,11 @@ const struct vm_backend_ops svm_backend_ops = {
 	.get_seg = svm_get_seg,
 	.set_seg = svm_set_seg,
 	.inject = svm_inject,
+	.irq_allowed = svm_irq_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.set_irq_window = svm_set_irq_window,
+	.set_nmi_window = svm_set_nmi_window,
+	.cancel_events = svm_cancel_events,
 	.flush_tlb = svm_flush_tlb,
 	.intercept_msr = svm_intercept_msr,
 	.intercept_io = svm_intercept_io,

@@ -12,6 +12,7 @@
 #define SVM_INTERCEPT_INIT (1u << 3)
 #define SVM_INTERCEPT_VINTR (1u << 4)
 #define SVM_INTERCEPT_CPUID (1u << 18)
+#define SVM_INTERCEPT_IRET (1u << 20)
 #define SVM_INTERCEPT_HLT (1u << 24)
 #define SVM_INTERCEPT_INVLPGA (1u << 26)
 #define SVM_INTERCEPT_IOIO_PROT (1u << 27)
@@ -36,6 +37,11 @@
 
 /* V_INTR field (offset 0x060). */
 #define SVM_VINTR_MASKING (1ULL << 24)
+#define SVM_VINTR_V_IRQ (1ULL << 8)
+#define SVM_VINTR_PRIO_SHIFT 16
+#define SVM_VINTR_IGN_TPR (1ULL << 20)
+/* INTERRUPT_SHADOW field (offset 0x068): bit 0 is the STI/MOV SS shadow. */
+#define SVM_INTERRUPT_SHADOW 1ULL
 
 /* EVENTINJ / EXITINTINFO. */
 #define SVM_EVENT_VALID (1ULL << 31)
@@ -53,6 +59,7 @@
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_INIT 0x63
 #define SVM_EXIT_VINTR 0x64
+#define SVM_EXIT_IRET 0x74
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_PAUSE 0x77
 #define SVM_EXIT_HLT 0x78

@@ -1046,6 +1046,57 @@ static void vmx_run(struct vp *vp, struct vm_exit *exit)
 	}
 }
 
+/* ---- interrupt delivery ------------------------------------------------------------------------ */
+
+/* An external interrupt is recognised with RFLAGS.IF set, outside the shadow
+ * of STI or MOV SS, once any event queued for this entry went in (SDM 6.8.3,
+ * 27.3.2.5); an NMI likewise except for IF, and not while the guest's NMI
+ * handler runs (blocking by NMI, 27.3.1.5). */
+static bool vmx_irq_allowed(struct vp *vp)
+{
+	struct vmx_bank *b = vmx_bank_of(vp);
+
+	return !b->event.pending && (vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & (INTR_BLOCKING_STI | INTR_BLOCKING_MOV_SS));
+}
+
+static bool vmx_nmi_allowed(struct vp *vp)
+{
+	struct vmx_bank *b = vmx_bank_of(vp);
+
+	return !b->event.pending &&
+	       !(vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTR_BLOCKING_STI | INTR_BLOCKING_MOV_SS | INTR_BLOCKING_NMI));
+}
+
+static void vmx_set_irq_window(struct vp *vp, bool on)
+{
+	struct vmx_bank *b = vmx_bank_of(vp);
+
+	if (b->irq_window == on)
+		return;
+	b->irq_window = on;
+	vmcs_set_bits(VMCS_PROC_CONTROLS, PROC_INTERRUPT_WINDOW_EXITING, on);
+}
+
+static void vmx_cancel_events(struct vp *vp)
+{
+	struct vmx_bank *b = vmx_bank_of(vp);
+
+	b->event.pending = false;
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmx_set_irq_window(vp, false);
+}
+
+static void vmx_set_nmi_window(struct vp *vp, bool on)
+{
+	/* NMI-window exiting needs the "virtual NMIs" control, which this
+	 * backend leaves off; the core re-checks on a short timer instead. */
+	(void)vp;
+	(void)on;
+}
+
 /* ---- registers ------------------------------------------------------------------------------- */
 static u64 vmx_get_reg(struct vp *vp, enum vp_reg reg)
 {
@@ -1209,6 +1260,11 @@ const struct vm_backend_ops vmx_backend_ops = {
 	.get_seg = vmx_get_seg,
 	.set_seg = vmx_set_seg,
 	.inject = vmx_inject,
+	.irq_allowed = vmx_irq_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.set_irq_window = vmx_set_irq_window,
+	.set_nmi_window = vmx_set_nmi_window,
+	.cancel_events = vmx_cancel_events,
 	.flush_tlb = vmx_flush_tlb,
 	.intercept_msr = vmx_intercept_msr,
 	.intercept_io = vmx_intercept_io,

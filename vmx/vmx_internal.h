@@ -110,6 +110,7 @@ struct vmx_bank {
 	u64 cr0_mask, cr4_mask;
 	u32 flush; /* FLUSH_* before the next entry */
 	struct vmx_event event;
+	bool irq_window; /* interrupt-window exiting is on */
 };
 
 /* The boot CPU's capabilities; every other CPU has the same (vmx_cpu_enable

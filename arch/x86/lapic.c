@@ -163,25 +163,53 @@ void lapic_send_nmi_all_but_self(void)
  * timer runs from the bus or core crystal clock, SDM 11.5.4). */
 static u32 timer_ticks_per_ms;
 
-bool lapic_timer_periodic(u8 vector, u32 period_us)
+static bool timer_calibrate(u8 vector)
 {
+	if (timer_ticks_per_ms)
+		return true;
 	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
-	if (!timer_ticks_per_ms) {
-		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | vector);
-		lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
-		udelay(TIMER_CALIBRATE_US);
-		u32 elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
-		lapic_write(LAPIC_TIMER_INITIAL, 0);
-		timer_ticks_per_ms = (u32)((u64)elapsed * 1000 / TIMER_CALIBRATE_US);
-		if (!timer_ticks_per_ms)
-			return false;
-	}
-	u64 count = (u64)timer_ticks_per_ms * period_us / 1000;
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | vector);
+	lapic_write(LAPIC_TIMER_INITIAL, 0xFFFFFFFFu);
+	udelay(TIMER_CALIBRATE_US);
+	u32 elapsed = 0xFFFFFFFFu - lapic_read(LAPIC_TIMER_CURRENT);
+	lapic_write(LAPIC_TIMER_INITIAL, 0);
+	timer_ticks_per_ms = (u32)((u64)elapsed * 1000 / TIMER_CALIBRATE_US);
+	return timer_ticks_per_ms != 0;
+}
+
+bool lapic_timer_oneshot_init(u8 vector)
+{
+	if (!timer_calibrate(vector))
+		return false;
+	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+	lapic_write(LAPIC_LVT_TIMER, vector);
+	lapic_write(LAPIC_TIMER_INITIAL, 0);
+	return true;
+}
+
+void lapic_timer_oneshot(u64 tsc_delta)
+{
+	/* tsc_delta * ticks_per_ms / tsc_per_ms, without overflowing for the
+	 * deltas that matter (up to minutes at GHz rates). */
+	u64 tsc_per_ms = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
+	u64 count;
+	if (tsc_delta > (~0ULL >> 1) / (timer_ticks_per_ms + 1))
+		count = 0xFFFFFFFFu;
+	else
+		count = tsc_delta * timer_ticks_per_ms / tsc_per_ms;
 	if (count == 0)
 		count = 1;
 	if (count > 0xFFFFFFFFu)
 		count = 0xFFFFFFFFu;
-	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
 	lapic_write(LAPIC_TIMER_INITIAL, (u32)count);
-	return true;
+}
+
+void lapic_timer_stop(void)
+{
+	lapic_write(LAPIC_TIMER_INITIAL, 0);
+}
+
+u32 lapic_timer_ticks_per_ms(void)
+{
+	return timer_ticks_per_ms;
 }

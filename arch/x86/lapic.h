@@ -18,9 +18,13 @@ void lapic_send_init(u32 apic_id);
 void lapic_send_startup(u32 apic_id, u8 page_vector);
 void lapic_send_nmi_all_but_self(void);
 
-/* Starts this CPU's local APIC timer in periodic mode, raising vector every
- * period_us microseconds (the timer's rate is measured against the TSC the
- * first time).  Returns false when the timer could not be calibrated. */
-bool lapic_timer_periodic(u8 vector, u32 period_us);
+/* This CPU's local APIC timer as a one-shot for kernel/host_timer.c: init
+ * measures its rate against the TSC the first time (false if it cannot) and
+ * sets the vector; oneshot fires once after about tsc_delta TSC ticks (at
+ * least one timer tick, at most 2^32); stop cancels. */
+bool lapic_timer_oneshot_init(u8 vector);
+void lapic_timer_oneshot(u64 tsc_delta);
+void lapic_timer_stop(void);
+u32 lapic_timer_ticks_per_ms(void);
 
 #endif

@@ -20,7 +20,7 @@ struct trap_frame {
 #define VEC_FIRST_IRQ 32
 
 /* Vectors the hypervisor uses for itself. */
-#define VEC_CONSOLE_TIMER 0xE0 /* console CPU's periodic UART poll (kernel/shell) */
+#define VEC_HOST_TIMER 0xE0    /* the per-CPU one-shot timer (kernel/host_timer.h) */
 #define VEC_CROSS_CALL 0xF0
 #define VEC_VP_KICK 0xF1       /* makes a VP leave the guest to see a request */
 #define VEC_SPURIOUS 0xFF

@@ -3,6 +3,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/trap.h"
+#include "arch/x86/tsc.h"
+#include "kernel/host_timer.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/spsc_ring.h"
 #include "kernel/percpu.h"
@@ -30,6 +32,7 @@ static struct {
 	bool shell;	/* the escape and the shell are on */
 	u32 cpu;	/* the console CPU */
 	u32 poll_us;
+	u64 poll_tsc; /* poll_us in TSC ticks */
 	struct spinlock rx_lock; /* trylock only, from the pollers */
 	struct escape_detector esc;
 	bool to_shell;	/* where input goes now (changed under rx_lock) */
@@ -205,17 +208,19 @@ void console_mux_service(void)
 	__atomic_store_n(&mux.busy, 0, __ATOMIC_RELEASE);
 }
 
-static void console_timer_interrupt(struct trap_frame *frame)
+/* Runs in the host timer interrupt on the console CPU. */
+static void console_tick(void)
 {
-	(void)frame;
-	lapic_eoi();
+	host_timer_set(HOST_TIMER_CONSOLE, rdtsc() + mux.poll_tsc, console_tick);
 	console_rx_poll();
 }
 
 static void start_timer(void *arg)
 {
 	bool *ok = arg;
-	*ok = lapic_timer_periodic(VEC_CONSOLE_TIMER, mux.poll_us);
+	*ok = host_timer_init_cpu();
+	if (*ok)
+		host_timer_set(HOST_TIMER_CONSOLE, rdtsc() + mux.poll_tsc, console_tick);
 }
 
 void console_mux_escape_name(char *buf, size_t size)
@@ -257,18 +262,20 @@ void console_mux_init(bool shell, u8 escape_char, u8 escape_count)
 	mux.poll_us = last == 0 ? CONSOLE_POLL_GUEST_US : CONSOLE_POLL_IDLE_US;
 	shell_init();
 	vp_ctl_init();
-	trap_set_irq_handler(VEC_CONSOLE_TIMER, console_timer_interrupt);
 	__atomic_store_n(&smp_idle_hook, vp_ctl_idle, __ATOMIC_RELEASE);
 	__atomic_store_n(&mux.ready, true, __ATOMIC_RELEASE);
-	if (!mux.shell) {
-		/* Nothing to watch for: the guest's reads poll the UART. */
-		printk(LOG_INFO, "console: shell off; all input goes to the guest\n");
-		return;
-	}
+	/* The poll runs with the shell off too: guest input raises the emulated
+	 * UART's interrupt only when someone looks at the line. */
+	mux.poll_tsc = tsc_hz / 1000000 * mux.poll_us;
 	bool ok = false;
 	if (smp_call_on(last, start_timer, &ok) < 0 || !ok) {
 		printk(LOG_WARN, "console: no timer on cpu %u; input is read only when the guest reads its UART\n",
 		       last);
+		return;
+	}
+	if (!mux.shell) {
+		printk(LOG_INFO, "console: shell off; all input goes to the guest (UART polled every %u us)\n",
+		       mux.poll_us);
 		return;
 	}
 	console_mux_escape_name(esc, sizeof(esc));

@@ -31,6 +31,16 @@ struct vm_backend_ops {
 	void (*set_seg)(struct vp *vp, enum vp_seg seg, const struct segment *in);
 	/* Queues an event for the next entry. */
 	void (*inject)(struct vp *vp, const struct vp_event *ev);
+	/* Interrupt delivery (kernel/vm/vp_apic.c): can an external interrupt
+	 * or an NMI be injected at the next entry?  If not, the window request
+	 * makes the guest exit as soon as one could be (NMI: where the CPU can
+	 * tell; otherwise the core re-checks at the next exit). */
+	bool (*irq_allowed)(struct vp *vp);
+	bool (*nmi_allowed)(struct vp *vp);
+	void (*set_irq_window)(struct vp *vp, bool on);
+	void (*set_nmi_window)(struct vp *vp, bool on);
+	/* Forgets queued and half-delivered events and any NMI blocking (INIT). */
+	void (*cancel_events)(struct vp *vp);
 	void (*flush_tlb)(struct vp *vp, enum tlb_flush_scope scope);
 	/* Intercept control for one MSR (read and/or write) or I/O port. */
 	void (*intercept_msr)(struct vp *vp, u32 msr, bool read, bool write);

@@ -18,11 +18,12 @@ struct cpuid_rule {
 static const struct cpuid_rule cpuid_rules[] = {
 	{0x00000001, ECX, 1u << 5, 0, "VMX: no nested virtualisation"},
 	{0x00000001, ECX, 1u << 3, 0, "MONITOR/MWAIT: intercepted, #UD"},
-	{0x00000001, ECX, 1u << 21, 0, "x2APIC: the local APIC is not virtualised yet"},
-	{0x00000001, EDX, 1u << 9, 0, "APIC: the local APIC is not virtualised yet"},
+	{0x00000001, ECX, 0, 1u << 21, "x2APIC: the virtual APIC has both modes"},
+	{0x00000001, ECX, 0, 1u << 24, "TSC-deadline: the virtual APIC timer has it"},
+	{0x00000001, EDX, 0, 1u << 9, "APIC: every VP has a virtual local APIC"},
 	{0x00000001, ECX, 0, 1u << 31, "hypervisor present"},
 	{0x80000001, ECX, 1u << 2, 0, "SVM: no nested virtualisation"},
-	{0x80000001, ECX, 1u << 3, 0, "extended APIC space: no APIC yet"},
+	{0x80000001, ECX, 1u << 3, 0, "extended APIC space: not in the virtual APIC"},
 };
 
 #define CPUID_LEAF_OSXSAVE_BIT (1u << 27)

@@ -7,6 +7,7 @@
 #include "kernel/printk.h"
 #include "kernel/vm/backend.h"
 #include "kernel/vm/exits.h"
+#include "kernel/vm/vp_apic.h"
 
 #define MSR_TSC 0x10
 #define MSR_MTRRCAP 0xFE
@@ -103,20 +104,9 @@ static bool write_xss(struct vp *vp, u32 msr, u64 value)
 	return true;
 }
 
-static bool read_apic_base(struct vp *vp, u32 msr, u64 *value)
-{
-	(void)vp;
-	(void)msr;
-	/* The APIC is hidden from the guest for now (CPUID.1:EDX.APIC = 0), and
-	 * on such a CPU this MSR does not exist. */
-	(void)value;
-	return false;
-}
-
 static const struct msr_rule msr_rules[] = {
 	{MSR_EFER, MSR_EFER, read_efer, write_efer, "EFER"},
 	{MSR_TSC, MSR_TSC, read_tsc, write_ignored, "TSC"},
-	{MSR_APIC_BASE, MSR_APIC_BASE, read_apic_base, NULL, "APIC_BASE"},
 	{MSR_MTRRCAP, MSR_MTRRCAP, read_host, NULL, "MTRRCAP"},
 	{MSR_XSS, MSR_XSS, read_host, write_xss, "XSS"},
 	{0x200, 0x20F, read_host, write_ignored, "MTRR variable"},
@@ -129,8 +119,6 @@ static const struct msr_rule msr_rules[] = {
 	{MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, NULL, NULL, "VM_HSAVE_PA"},
 	{MSR_FEATURE_CONTROL, MSR_FEATURE_CONTROL, NULL, NULL, "FEATURE_CONTROL"},
 	{0x480, 0x491, NULL, NULL, "VMX capabilities"},
-	/* x2APIC registers: no x2APIC for the guest yet. */
-	{0x800, 0x8FF, NULL, NULL, "x2APIC"},
 };
 
 static const struct msr_rule *msr_rule_find(u32 msr)
@@ -152,7 +140,9 @@ enum exit_action exit_msr_read(struct vp *vp, struct vm_exit *exit)
 {
 	u32 msr = exit->msr.index;
 	u64 hv_value = 0;
-	int hv = hv_msr_read(vp, msr, &hv_value);
+	int hv = vp_apic_msr_read(vp, msr, &hv_value);
+	if (hv > 0)
+		hv = hv_msr_read(vp, msr, &hv_value);
 	if (hv == 0) {
 		vp->gpr[VP_RAX] = (u32)hv_value;
 		vp->gpr[VP_RDX] = hv_value >> 32;
@@ -182,11 +172,13 @@ enum exit_action exit_msr_write(struct vp *vp, struct vm_exit *exit)
 	u32 msr = exit->msr.index;
 	const struct msr_rule *rule = msr_rule_find(msr);
 	u64 value = (vp->gpr[VP_RDX] << 32) | (u32)vp->gpr[VP_RAX];
-	int hv = hv_msr_write(vp, msr, value);
+	int hv = vp_apic_msr_write(vp, msr, value);
+	if (hv > 0)
+		hv = hv_msr_write(vp, msr, value);
 	if (hv == 0)
 		return exit_skip_instruction(vp, exit);
 	if (hv < 0) {
-		printk(LOG_DEBUG, "vp%u: wrmsr %x (Hyper-V) <- %llx: #GP\n", vp->index, msr,
+		printk(LOG_DEBUG, "vp%u: wrmsr %x (APIC or Hyper-V) <- %llx: #GP\n", vp->index, msr,
 		       (unsigned long long)value);
 		vp_inject_gp(vp);
 		return EXIT_RESUME;

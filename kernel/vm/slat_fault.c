@@ -8,6 +8,8 @@
 #include "kernel/vm/emulate.h"
 #include "kernel/vm/exits.h"
 #include "kernel/vm/guest_mem.h"
+#include "kernel/vm/vioapic_host.h"
+#include "kernel/vm/vp_apic.h"
 
 #define LOGGED_PAGES 256
 
@@ -62,6 +64,10 @@ enum exit_action exit_slat_violation(struct vp *vp, struct vm_exit *exit)
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
 	struct x86_insn insn;
 
+	enum exit_action action;
+
+	if (vp_apic_mmio(vp, exit, &action) || vioapic_host_mmio(vp, exit, &action))
+		return action;
 	if (exit->slat.access & SLAT_ACCESS_EXEC)
 		vm_stop(vp, "guest executed from memory it does not own", exit);
 	/* Overlay pages are read+execute; a write is the guest's mistake (#GP, as

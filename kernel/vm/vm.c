@@ -20,6 +20,9 @@
 #include "kernel/vm/guest_mem.h"
 #include "kernel/vm/loader.h"
 #include "kernel/vm/vm_create.h"
+#include "kernel/vm/vioapic_host.h"
+#include "kernel/vm/vp_apic.h"
+#include "kernel/vm/vp_ctl.h"
 
 struct vm the_vm;
 static struct gpa_view vtl0_view;
@@ -161,6 +164,10 @@ static void create_bank_on_cpu(void *arg)
 	req->rc = vm_backend->bank_create(vp, bank);
 	if (req->rc < 0)
 		return;
+	if (!vp_apic_create(vp, bank)) {
+		req->rc = -1;
+		return;
+	}
 	vm_backend->bank_set_slat_root(vp, bank, gpa_view_root(bank->view));
 	msr_policy_apply(vp);
 	for (u16 p = 0; p < 8; p++)
@@ -183,6 +190,9 @@ static struct vp *vp_create(struct vm *vm, u32 cpu)
 	vp->cpu = cpu;
 	vp->apic_id = pc->apic_id;
 	vp->vm = vm;
+	vp->apic_lock = (struct spinlock)SPINLOCK_INIT;
+	/* The boot VP starts the guest; the others wait for its INIT-SIPI-SIPI
+	 * as application processors do. */
 	vp->state = cpu == 0 ? VP_RUNNING : VP_WAIT_FOR_SIPI;
 	bank->vtl = 0;
 	bank->view = &vtl0_view;
@@ -230,6 +240,7 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 			vm->vps[vm->vp_count++] = vp_create(vm, cpu);
 	}
 	guest_uart_setup(vm->vps[0]);
+	vioapic_host_init(acpi, uart_port_for_guest());
 	hv_partition_init(hv_options.hv_features);
 
 	const char *args = "";
@@ -250,4 +261,20 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 	printk(LOG_INFO, "vm: partition with %u VP(s), %u guest memory regions\n", vm->vp_count,
 	       vm->mem_count);
 	return true;
+}
+
+void vm_start_aps(void)
+{
+	__atomic_store_n(&the_vm.started, true, __ATOMIC_RELEASE);
+	for (u32 i = 1; i < the_vm.vp_count; i++)
+		vp_kick(the_vm.vps[i]);
+}
+
+void vm_enter_if_started(void)
+{
+	struct vp *vp = this_cpu()->vp;
+
+	if (vp && __atomic_load_n(&the_vm.started, __ATOMIC_ACQUIRE) && !the_vm.stopped &&
+	    !__atomic_load_n(&vp->in_loop, __ATOMIC_ACQUIRE))
+		vp_run_loop(vp);
 }

@@ -9,8 +9,10 @@
 #define HV_KERNEL_VM_VM_H
 
 #include "kernel/config.h"
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
 struct gpa_view;
+struct vlapic;
 #include "kernel/vm/exit_stats.h"
 #include "kernel/vm/trace.h"
 #include "kernel/vm/vm_exit.h"
@@ -66,6 +68,7 @@ struct vtl_bank {
 	u8 vtl;
 	void *hw;		 /* backend's context: VMCB or VMCS */
 	struct gpa_view *view;	 /* this VTL's SLAT */
+	struct vlapic *lapic;	 /* this VTL's local APIC (kernel/vm/vp_apic.h) */
 };
 
 struct vm;
@@ -98,6 +101,14 @@ struct vp {
 	/* Shadow of guest state the hypervisor emulates. */
 	u64 guest_efer; /* what the guest believes EFER is */
 	u64 mtrr_def_type;
+
+	/* Interrupts (kernel/vm/vp_apic.c).  apic_lock guards the active bank's
+	 * APIC against deliveries from other CPUs; the rest is the VP's own. */
+	struct spinlock apic_lock;
+	u64 apic_deadline;  /* the APIC timer's next deadline (TSC), 0: none */
+	u64 host_deadline;  /* what the host timer is armed to for this VP */
+	u8 cr8_shadow;	    /* TPR[7:4] as last given to the backend */
+	bool nmi_pending;
 
 	/* Requests from other CPUs (VP_REQ_* in kernel/vm/vp_ctl.h), honoured by
 	 * the VP loop between exits; one load per exit when none is pending. */
@@ -136,6 +147,7 @@ struct vm {
 	struct vp *vps[HV_MAX_CPUS];
 	struct guest_mem_region mem[VM_MAX_MEM_REGIONS];
 	u32 mem_count;
+	bool started; /* the application processors' VPs run their loops */
 	bool stopped;
 };
 

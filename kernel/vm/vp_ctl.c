@@ -1,5 +1,6 @@
 /* Pause, resume and remote work for VPs (see kernel/vm/vp_ctl.h). */
 #include "kernel/vm/vp_ctl.h"
+#include "kernel/vm/vm_create.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/trap.h"
@@ -114,4 +115,5 @@ void vp_ctl_idle(void)
 	if (vp && (__atomic_load_n(&vp->requests, __ATOMIC_ACQUIRE) & VP_REQ_WORK))
 		run_work(vp);
 	console_mux_service();
+	vm_enter_if_started();
 }

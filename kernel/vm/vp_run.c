@@ -19,7 +19,9 @@
 #include "kernel/vm/backend.h"
 #include "hyperv/hv_partition.h"
 #include "kernel/vm/exits.h"
+#include "kernel/vm/vp_apic.h"
 #include "kernel/vm/vp_ctl.h"
+#include "kernel/host_timer.h"
 
 /* Exits of the trace printed by vm_stop and by a panic. */
 #define STOP_TRACE_TAIL 16
@@ -52,26 +54,29 @@ static enum exit_action exit_nmi(struct vp *vp, struct vm_exit *exit)
 	return EXIT_RESUME;
 }
 
+/* HLT: the VP sleeps until an interrupt it can take, an NMI, INIT or SIPI
+ * (SDM Vol. 2A, HLT). */
 static enum exit_action exit_hlt(struct vp *vp, struct vm_exit *exit)
 {
 	enum exit_action a = exit_skip_instruction(vp, exit);
 	if (a != EXIT_RESUME)
 		return a;
+	if (vp_apic_wakeup_pending(vp))
+		return EXIT_RESUME;
 	if (!(vp_get_reg(vp, VP_RFLAGS) & RFLAGS_IF)) {
 		guest_uart_flush();
 		printk(LOG_INFO, "vp%u: guest halted with interrupts disabled at %llx\n", vp->index,
 		       (unsigned long long)vp_get_reg(vp, VP_RIP));
-		return EXIT_HALT;
 	}
-	/* Interrupts are not forwarded to guests yet, so a HLT with interrupts
-	 * enabled returns at once, as it would after a spurious wake-up. */
-	return EXIT_RESUME;
+	return EXIT_HALT;
 }
 
+/* A physical INIT reached this CPU: the host's (nothing sends one today).
+ * The guest's own INITs are APIC messages (kernel/vm/vp_apic.c). */
 static enum exit_action exit_init(struct vp *vp, struct vm_exit *exit)
 {
 	(void)exit;
-	printk(LOG_WARN, "vp%u: INIT signal ignored (no guest APIC yet)\n", vp->index);
+	printk(LOG_WARN, "vp%u: physical INIT signal ignored\n", vp->index);
 	return EXIT_RESUME;
 }
 
@@ -115,6 +120,9 @@ static const exit_handler_fn exit_handlers[VM_EXIT_REASON_COUNT] = {
 	[VM_EXIT_XSETBV] = exit_xsetbv,
 	[VM_EXIT_INVD] = exit_invd,
 	[VM_EXIT_PAUSE] = exit_ignore,
+	/* The windows only make the VP exit; injection happens before entry. */
+	[VM_EXIT_INTERRUPT_WINDOW] = exit_ignore,
+	[VM_EXIT_NMI_WINDOW] = exit_ignore,
 	[VM_EXIT_PREEMPTION_TIMER] = exit_ignore,
 };
 
@@ -364,10 +372,17 @@ void vp_run_loop(struct vp *vp)
 	struct vm_exit exit;
 
 	__atomic_store_n(&vp->in_loop, true, __ATOMIC_RELEASE);
+	host_timer_init_cpu();
 	for (;;) {
 		if (__builtin_expect(__atomic_load_n(&vp->requests, __ATOMIC_ACQUIRE) != 0, 0))
 			vp_ctl_service(vp);
+		vp_apic_update(vp);
 		if (vp->state != VP_RUNNING) {
+			/* Halted or waiting for SIPI: the APIC timer, a kick from a
+			 * CPU that sent this VP something, or a request wakes it;
+			 * sti;hlt cannot miss one (the STI shadow covers HLT). */
+			if (vp->state == VP_HALTED)
+				vp_apic_arm_timer(vp);
 			__asm__ volatile("sti; hlt; cli" ::: "memory");
 			continue;
 		}
@@ -375,7 +390,9 @@ void vp_run_loop(struct vp *vp)
 			vp->flush_pending = false;
 			vm_backend->flush_tlb(vp, TLB_FLUSH_GUEST_SLAT);
 		}
+		vp_apic_prepare_entry(vp);
 		vm_backend->run(vp, &exit);
+		vp_apic_after_exit(vp);
 		vp->exits++;
 		vp->exits_by_reason[exit.reason]++;
 		count_keyed_exit(vp, &exit);
