@@ -1089,12 +1089,12 @@ static void vmx_cancel_events(struct vp *vp)
 	vmx_set_irq_window(vp, false);
 }
 
+/* With virtual NMIs the CPU tracks the guest's NMI blocking and exits once
+ * it ends (SDM 25.2); the exit itself does nothing, the core injects then. */
 static void vmx_set_nmi_window(struct vp *vp, bool on)
 {
-	/* NMI-window exiting needs the "virtual NMIs" control, which this
-	 * backend leaves off; the core re-checks on a short timer instead. */
-	(void)vp;
-	(void)on;
+	vmx_bank_of(vp);
+	vmcs_set_bits(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW_EXITING, on);
 }
 
 /* ---- registers ------------------------------------------------------------------------------- */

@@ -63,7 +63,9 @@ static const char *const word_names[VMX_CTL_COUNT] = {
 };
 
 /* What every guest needs.  The reasons:
- *  - pin: physical interrupts and NMIs belong to the host;
+ *  - pin: physical interrupts and NMIs belong to the host; virtual NMIs,
+ *    because with NMI exiting alone a guest's IRET never ends the blocking
+ *    an injected NMI starts (SDM 25.3, IRET), and for NMI-window exits;
  *  - proc: HLT must reach the core's scheduler; MONITOR/MWAIT are hidden
  *    (#UD); the core intercepts only some MSRs and ports, which needs the
  *    bitmaps (without them every access exits); the TPR shadow keeps a
@@ -74,7 +76,7 @@ static const char *const word_names[VMX_CTL_COUNT] = {
  *    CPU (PAT is passed through to the guest, EFER's LMA must be exact for
  *    the core's page walker); DR7 and DEBUGCTL follow the guest. */
 static const u32 required[VMX_CTL_COUNT] = {
-	[VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING,
+	[VMX_CTL_PIN] = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
 	[VMX_CTL_PROC] = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 			 PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_USE_TPR_SHADOW |
 			 PROC_SECONDARY_CONTROLS,

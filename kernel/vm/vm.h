@@ -109,6 +109,7 @@ struct vp {
 	u64 host_deadline;  /* what the host timer is armed to for this VP */
 	u8 cr8_shadow;	    /* TPR[7:4] as last given to the backend */
 	bool nmi_pending;
+	bool nmi_window;    /* the backend was asked for an NMI-window exit */
 
 	/* Requests from other CPUs (VP_REQ_* in kernel/vm/vp_ctl.h), honoured by
 	 * the VP loop between exits; one load per exit when none is pending. */

@@ -358,14 +358,14 @@ void vp_apic_prepare_entry(struct vp *vp)
 	struct vlapic *a = apic_of(vp);
 	bool want_window = false;
 
-	if (vp->nmi_pending) {
-		if (vm_backend->nmi_allowed(vp)) {
-			struct vp_event ev = {VP_EVENT_NMI, 2, false, 0};
-			vp_inject(vp, &ev);
-			vp->nmi_pending = false;
-		} else {
-			vm_backend->set_nmi_window(vp, true);
-		}
+	if (vp->nmi_pending && vm_backend->nmi_allowed(vp)) {
+		struct vp_event ev = {VP_EVENT_NMI, 2, false, 0};
+		vp_inject(vp, &ev);
+		vp->nmi_pending = false;
+	}
+	if (vp->nmi_pending != vp->nmi_window) {
+		vm_backend->set_nmi_window(vp, vp->nmi_pending);
+		vp->nmi_window = vp->nmi_pending;
 	}
 	spin_lock(&vp->apic_lock);
 	if (vlapic_highest_pending(a) >= 0) {
