@@ -12,6 +12,7 @@
 enum host_timer_client {
 	HOST_TIMER_CONSOLE, /* console input poll (kernel/shell/console_mux.c) */
 	HOST_TIMER_VP,      /* the VP's virtual APIC timer (kernel/vm/vp_apic.c) */
+	HOST_TIMER_DEBUG,   /* debug_fault_late (kernel/main.c) */
 	HOST_TIMER_CLIENTS,
 };
 

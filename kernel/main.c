@@ -14,6 +14,7 @@
 #include "kernel/mm/pages.h"
 #include "kernel/mm/paging.h"
 #include "kernel/multiboot2.h"
+#include "kernel/host_timer.h"
 #include "kernel/options.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -108,38 +109,41 @@ static __attribute__((noinline)) void debug_fault(int kind)
 	panic("debug_fault %d returned", kind);
 }
 
-/* debug_fault_late: the last CPU (idle, or hosting the shell) takes the fault
- * a while after the guest started, so the crash dump has a running VP to show.
- * Its console timer wakes it every millisecond.  "A while" is both some time
- * and some guest exits: in emulators guest progress per millisecond varies a
- * thousandfold. */
+/* debug_fault_late: the last CPU takes the fault in its timer interrupt a
+ * while after the guest started, so the crash dump has a running VP to show.
+ * "A while" is both some time and some guest exits: in emulators guest
+ * progress per millisecond varies a thousandfold. */
 #define LATE_FAULT_DELAY_US 50000
+#define LATE_FAULT_POLL_US 1000
 #define LATE_FAULT_MIN_EXITS 64
-static u64 late_fault_deadline;
-static u32 late_fault_cpu;
-static void (*late_fault_next_hook)(void);
 
-static void late_fault_idle(void)
+static void late_fault_tick(void)
 {
-	if (late_fault_next_hook)
-		late_fault_next_hook();
-	if (this_cpu_id() == late_fault_cpu && tsc_passed(late_fault_deadline) &&
-	    (!the_vm.vp_count ||
-	     __atomic_load_n(&the_vm.vps[0]->exits, __ATOMIC_RELAXED) >= LATE_FAULT_MIN_EXITS))
+	if (!the_vm.vp_count ||
+	    __atomic_load_n(&the_vm.vps[0]->exits, __ATOMIC_RELAXED) >= LATE_FAULT_MIN_EXITS)
 		debug_fault(hv_options.debug_fault);
+	host_timer_set(HOST_TIMER_DEBUG, tsc_deadline_us(LATE_FAULT_POLL_US), late_fault_tick);
+}
+
+static void late_fault_arm_here(void *arg)
+{
+	(void)arg;
+	if (host_timer_init_cpu())
+		host_timer_set(HOST_TIMER_DEBUG, tsc_deadline_us(LATE_FAULT_DELAY_US), late_fault_tick);
 }
 
 static void arm_late_fault(void)
 {
+	u32 late_cpu = 0;
+
 	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
 		if (percpu_table[cpu] && percpu_table[cpu]->online)
-			late_fault_cpu = cpu;
+			late_cpu = cpu;
 	}
-	late_fault_deadline = tsc_deadline_us(LATE_FAULT_DELAY_US);
-	late_fault_next_hook = smp_idle_hook;
-	__atomic_store_n(&smp_idle_hook, late_fault_idle, __ATOMIC_RELEASE);
-	printk(LOG_INFO, "hv: debug_fault_late: cpu %u takes the fault in %u ms\n", late_fault_cpu,
+	printk(LOG_INFO, "hv: debug_fault_late: cpu %u takes the fault in %u ms\n", late_cpu,
 	       LATE_FAULT_DELAY_US / 1000);
+	if (smp_call_on(late_cpu, late_fault_arm_here, NULL) < 0)
+		printk(LOG_WARN, "hv: debug_fault_late: cpu %u did not answer\n", late_cpu);
 }
 
 /* `trace` on the command line: every VP records its exits from the start. */
