@@ -114,6 +114,14 @@ static const struct msr_rule msr_rules[] = {
 	{0x258, 0x259, read_host, write_ignored, "MTRR fixed 16K"},
 	{0x268, 0x26F, read_host, write_ignored, "MTRR fixed 4K"},
 	{MSR_MTRR_DEF_TYPE, MSR_MTRR_DEF_TYPE, read_host, write_ignored, "MTRR default type"},
+	/* Machine check: the guest reads the machine's banks; its writes (enable
+	 * masks, clearing status) must not change what the host sees. */
+	{0x17A, 0x17B, read_host, write_ignored, "MCG_STATUS/MCG_CTL"},
+	{0x400, 0x47F, read_host, write_ignored, "MCA banks"},
+	/* AMD core and northbridge configuration (errata workarounds a kernel
+	 * applies at boot): the host's settings stand. */
+	{0xC001001F, 0xC001001F, read_host, write_ignored, "NB_CFG"},
+	{0xC0011020, 0xC001102F, read_host, write_ignored, "AMD core configuration"},
 	/* SVM and VMX are hidden, so their MSRs do not exist. */
 	{MSR_VM_CR, MSR_VM_CR, NULL, NULL, "VM_CR"},
 	{MSR_VM_HSAVE_PA, MSR_VM_HSAVE_PA, NULL, NULL, "VM_HSAVE_PA"},
