@@ -4,7 +4,8 @@
 #include "arch/x86/tsc.h"
 #include "hyperv/hv_cpuid.h"
 #include "hyperv/hv_defs.h"
-#include "hyperv/hv_hypercall_input.h"
+#include "hyperv/hv_hypercalls.h"
+#include "hyperv/hv_synic.h"
 #include "hyperv/hv_reftime.h"
 #include "kernel/layout.h"
 #include "kernel/lib/format.h"
@@ -15,19 +16,20 @@
 #include "kernel/vm/backend.h"
 #include "kernel/vm/gpa_view.h"
 
-/* What the code below implements; the offer never exceeds it. */
-#define HV_IMPLEMENTED                                                                   \
+/* What this file implements; with the SynIC side (hv_synic.h) and the
+ * hypercalls (hv_hypercalls.h) that is the whole offer: it never exceeds it. */
+#define HV_IMPLEMENTED_BASE                                                              \
 	(HV_FEAT(HV_FEAT_HYPERCALL) | HV_FEAT(HV_FEAT_VPINDEX) | HV_FEAT(HV_FEAT_TIME) |     \
 	 HV_FEAT(HV_FEAT_TSC_PAGE) | HV_FEAT(HV_FEAT_CRASH) | HV_FEAT(HV_FEAT_MSR_LOCK) |    \
 	 HV_FEAT(HV_FEAT_RELAXED))
+#define HV_IMPLEMENTED (HV_IMPLEMENTED_BASE | HV_IMPLEMENTED_SYNIC | HV_IMPLEMENTED_HYPERCALLS)
 
 #define VMMCALL_RET "\x0f\x01\xd9\xc3"
 #define VMCALL_RET "\x0f\x01\xc1\xc3"
-#define HYPERCALL_INSN_LEN 3
 #define CRASH_PARAMS 5
-#define RFLAGS_CF_BIT 0
 
-static struct hv_features features;
+struct hv_features hv_partition_features;
+#define features hv_partition_features
 static struct spinlock hv_lock = SPINLOCK_INIT;
 static u64 guest_os_id;
 static u64 hypercall_msr;
@@ -242,57 +244,8 @@ int hv_msr_write(struct vp *vp, u32 msr, u64 value)
 	return rc;
 }
 
-enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
+bool hv_hypercall_page_enabled(void)
 {
-	struct segment cs, ss;
-	u16 status = HV_STATUS_SUCCESS;
-	struct hv_hc_plan plan;
-
-	/* Without the interface, or before the guest has enabled its hypercall
-	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM). */
-	if (!hv_features_on(&features, HV_FEAT_HYPERCALL) ||
-	    !(__atomic_load_n(&hypercall_msr, __ATOMIC_RELAXED) & HV_X64_MSR_HYPERCALL_ENABLE)) {
-		vp_inject_ud(vp);
-		return EXIT_RESUME;
-	}
-	vp_get_seg(vp, VP_CS, &cs);
-	vp_get_seg(vp, VP_SS, &ss);
-	bool long_mode = (vp_get_reg(vp, VP_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
-	struct hv_hc_request req = {
-		.cpl = (u8)SEG_ATTR_DPL(ss.attr),
-		.protected_mode = vp_get_reg(vp, VP_CR0) & CR0_PE,
-		.long_mode = long_mode,
-		.gpa_limit = 1ULL << cpu_features.phys_addr_bits,
-	};
-	/* The 32-bit convention splits each value over two registers
-	 * (TLFS 3.8). */
-	if (long_mode) {
-		req.control = vp->gpr[VP_RCX];
-		req.in_gpa = vp->gpr[VP_RDX];
-		req.out_gpa = vp->gpr[VP_R8];
-	} else {
-		req.control = ((u64)(u32)vp->gpr[VP_RDX] << 32) | (u32)vp->gpr[VP_RAX];
-		req.in_gpa = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
-		req.out_gpa = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
-	}
-	switch (hv_hc_check(&req, &features, &plan, &status)) {
-	case HV_HC_INJECT_UD:
-		vp_inject_ud(vp);
-		return EXIT_RESUME;
-	case HV_HC_COMPLETE:
-		break;
-	case HV_HC_PROCEED:
-		/* The only call implemented without interrupts or guest SMP. */
-		status = plan.in.code == HvCallNotifyLongSpinWait ? HV_STATUS_SUCCESS
-								   : HV_STATUS_INVALID_HYPERCALL_CODE;
-		break;
-	}
-	u64 result = hv_hc_result(status, 0);
-	if (long_mode) {
-		vp->gpr[VP_RAX] = result;
-	} else {
-		vp->gpr[VP_RDX] = result >> 32;
-		vp->gpr[VP_RAX] = (u32)result;
-	}
-	return exit_skip_instruction(vp, exit);
+	return hv_features_on(&features, HV_FEAT_HYPERCALL) &&
+	       (__atomic_load_n(&hypercall_msr, __ATOMIC_RELAXED) & HV_X64_MSR_HYPERCALL_ENABLE);
 }

@@ -24,6 +24,11 @@ bool hv_cpuid(u32 leaf, u32 out[4]);
 int hv_msr_read(struct vp *vp, u32 msr, u64 *value);
 int hv_msr_write(struct vp *vp, u32 msr, u64 value);
 enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit);
+/* The partition's feature set (what the guest was offered). */
+struct hv_features;
+extern struct hv_features hv_partition_features;
+/* The guest enabled its hypercall page (and the interface is on). */
+bool hv_hypercall_page_enabled(void);
 /* True when gpa lies on a hypervisor overlay page (writes there #GP). */
 bool hv_overlay_at(u64 gpa);
 

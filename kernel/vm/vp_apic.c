@@ -12,6 +12,7 @@
 #include "kernel/vm/emulate.h"
 #include "kernel/vm/vlapic.h"
 #include "kernel/vm/vp_ctl.h"
+#include "hyperv/hv_synic.h"
 
 /* How soon to look again at an NMI the guest could not take yet (it sat in
  * an interrupt shadow or its NMI handler and the CPU offers no window exit). */
@@ -219,6 +220,13 @@ void vm_apic_deliver(struct vp *sender, const struct vlapic_ipi *msg, bool level
 		deliver_to(lowest, msg, level, sender != NULL);
 }
 
+void vp_apic_raise(struct vp *vp, u8 vector)
+{
+	struct vlapic_ipi msg = {.vector = vector, .delivery = VLAPIC_DM_FIXED, .assert = true};
+
+	deliver_to(vp, &msg, false, false);
+}
+
 /* ---- the VP loop's side ---------------------------------------------------------------- */
 
 /* The state INIT leaves a processor in, then started by a SIPI at
@@ -263,6 +271,8 @@ void vp_apic_update(struct vp *vp)
 	u64 now = rdtsc();
 	u8 sipi_vector = 0;
 
+	/* Hv#1 synthetic timers first: an expiry may raise an interrupt. */
+	hv_vp_poll(vp, now);
 	spin_lock(&vp->apic_lock);
 	if (vp->apic_deadline && now >= vp->apic_deadline)
 		vlapic_timer_update(a, now, &fx);
@@ -320,6 +330,9 @@ void vp_apic_arm_timer(struct vp *vp)
 		deadline = 0;
 	spin_unlock(&vp->apic_lock);
 	vp->apic_deadline = deadline;
+	u64 hv_deadline = hv_vp_next_deadline(vp);
+	if (hv_deadline && (!deadline || hv_deadline < deadline))
+		deadline = hv_deadline;
 	if (vp->nmi_pending) {
 		u64 retry = rdtsc() + tsc_hz / 1000000 * NMI_RETRY_US;
 		if (!deadline || retry < deadline)

@@ -48,6 +48,10 @@ void vp_apic_arm_timer(struct vp *vp);
  * trigger mode to record in TMR (IOAPIC level-triggered pins). */
 void vm_apic_deliver(struct vp *sender, const struct vlapic_ipi *msg, bool level);
 
+/* A fixed, edge-triggered interrupt the hypervisor itself raises in vp's
+ * APIC (Hv#1 SynIC and timers); any CPU. */
+void vp_apic_raise(struct vp *vp, u8 vector);
+
 /* The local APIC's EOI broadcast for a level-triggered vector (implemented
  * by the IOAPIC side, kernel/vm/vioapic_host.c). */
 void vm_ioapic_eoi(u8 vector);
