@@ -14,6 +14,7 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/uart16550.h"
+#include "kernel/vm/exits.h"
 #include "kernel/vm/vp_ctl.h"
 
 #define GUEST_FIFO_SIZE 1024
@@ -87,6 +88,7 @@ static void to_guest(u8 c)
 		mux.stats.guest_dropped++;
 		__atomic_store_n(&mux.overrun, 1, __ATOMIC_RELEASE);
 	}
+	guest_uart_input_ready(); /* for its receive interrupt */
 }
 
 static void to_shell(u8 c)

@@ -34,7 +34,23 @@ void guest_uart_setup(struct vp *vp);
 bool guest_uart_claims(u16 port);
 void guest_uart_io(u16 port, bool in, u32 *value);
 void guest_uart_flush(void);
+/* The emulated UART's interrupt output (kernel/vm/guest_uart.c).  The sink
+ * hears every change of the IRQ line's level, once per change.  It is called
+ * with the UART's lock held and interrupts off, on any CPU, from VP exit
+ * handlers and from the console CPU's timer interrupt (then with the console
+ * multiplexer's receive lock held too); it must not call back into the UART
+ * or console input.  Set once by the integrator; the sink hears the current
+ * level at once if the line is up. */
+void guest_uart_set_irq_sink(void (*sink)(bool asserted));
+/* Console input was queued for the guest (kernel/shell/console_mux.c): the
+ * UART takes it in and re-evaluates its interrupt line.  Any CPU, any
+ * context; never waits for the UART's lock. */
+void guest_uart_input_ready(void);
 bool guest_pic_claims(u16 port);
+void guest_acpi_pm_setup(u16 pm1a_cnt_port);
+void guest_acpi_pm_intercept(struct vp *vp);
+bool guest_acpi_pm_claims(u16 port);
+void guest_acpi_pm_io(u16 port, u8 size, bool in, u32 *value);
 void guest_pic_io(u16 port, bool in, u32 *value);
 
 #endif
