@@ -15,5 +15,11 @@ const struct boot_module *loader_find_module(const struct boot_info *bi, const c
  * after printing why. */
 bool multiboot_load(struct vm *vm, struct vp *vp, const struct boot_info *bi,
 		    const struct boot_module *mod, const char *args);
+/* Loads a Linux bzImage (module role "linux"; cmdline is the kernel command
+ * line) and the initrd module if there is one (role "initrd"), builds
+ * boot_params and sets the VP for the 32-bit boot protocol entry.  Returns
+ * false after printing why. */
+bool linux_load(struct vm *vm, struct vp *vp, const struct boot_info *bi,
+		const struct boot_module *kernel, const char *cmdline);
 
 #endif
