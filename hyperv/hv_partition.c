@@ -152,6 +152,11 @@ static u64 time_ref_count(void)
 	return hv_reftime_count(&reftime, rdtsc());
 }
 
+u64 hv_time_ref_count(void)
+{
+	return time_ref_count();
+}
+
 /* REFERENCE_TSC: the TSC page is a read-only overlay (digest 2.7). */
 static int write_tsc_page_msr(struct vp *vp, u64 value)
 {
@@ -179,8 +184,13 @@ int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
 	int gate = msr_gate(msr);
 	if (gate)
 		return gate;
+	/* The per-VP MSRs (SynIC, timers, VP assist, APIC MSRs, idle) keep
+	 * their own state and locks (hv_synic.h). */
+	int rc = hv_vp_msr_read(vp, msr, value);
+	if (rc <= 0)
+		return rc;
 	spin_lock(&hv_lock);
-	int rc = 0;
+	rc = 0;
 	switch (msr) {
 	case HV_X64_MSR_GUEST_OS_ID: *value = guest_os_id; break;
 	case HV_X64_MSR_HYPERCALL: *value = hypercall_msr; break;
@@ -214,8 +224,20 @@ int hv_msr_write(struct vp *vp, u32 msr, u64 value)
 	int gate = msr_gate(msr);
 	if (gate)
 		return gate;
+	int rc;
+	/* hv_lock serialises every change of the shared SLAT view, so per-VP
+	 * overlay moves take it too; the other per-VP MSRs do without. */
+	if (hv_vp_msr_moves_overlay(msr)) {
+		spin_lock(&hv_lock);
+		rc = hv_vp_msr_write(vp, msr, value);
+		spin_unlock(&hv_lock);
+		return rc;
+	}
+	rc = hv_vp_msr_write(vp, msr, value);
+	if (rc <= 0)
+		return rc;
 	spin_lock(&hv_lock);
-	int rc = 0;
+	rc = 0;
 	switch (msr) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		guest_os_id = value;

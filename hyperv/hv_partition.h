@@ -29,6 +29,9 @@ struct hv_features;
 extern struct hv_features hv_partition_features;
 /* The guest enabled its hypercall page (and the interface is on). */
 bool hv_hypercall_page_enabled(void);
+/* TIME_REF_COUNT now: 100 ns units since the partition started (digest 2.6),
+ * the value the guest reads; the synthetic timers count in it. */
+u64 hv_time_ref_count(void);
 /* True when gpa lies on a hypervisor overlay page (writes there #GP). */
 bool hv_overlay_at(u64 gpa);
 

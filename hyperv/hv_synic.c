@@ -1,14 +1,648 @@
-/* See hv_synic.h.  No synthetic timers exist yet: nothing expires. */
+/* See hv_synic.h.  Section numbers are the TLFS digest's. */
 #include "hyperv/hv_synic.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
+#include "hyperv/hv_defs.h"
+#include "hyperv/hv_partition.h"
+#include "hyperv/hv_reftime.h"
+#include "hyperv/hv_stimer.h"
+#include "hyperv/hv_synic_slot.h"
+#include "kernel/layout.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/pages.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "kernel/vm/gpa_view.h"
+#include "kernel/vm/vlapic.h"
+#include "kernel/vm/vp_apic.h"
+
+/* Guest messages (HvCallPostMessage) a SINT holds while its slot is busy.
+ * The TLFS gives each message port 16 buffers (7.5, 1-src); without ports a
+ * SINT's share stands in for them. */
+#define POST_BUFFERS_PER_SINT 4
+
+/* SINT bits kept; the rest is RsvdP (2.11): ignored, reads back 0.  Bit 19
+ * is RsvdP too ([DISPUTED #27]); Polling only when offered. */
+#define SINT_DEFINED (HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | HV_SYNIC_SINT_AUTO_EOI)
+
+struct hv_vp {
+	struct vp *vp;
+	struct vtl_bank *bank;
+	/* Guards `synic` and the nodes it holds: other CPUs post and signal. */
+	struct spinlock lock;
+	struct hv_synic synic;
+	/* The frames behind the overlays, allocated at first enable and kept. */
+	struct hv_message_page *sim_frame;
+	struct hv_synic_event_flags_page *sief_frame;
+	struct hv_vp_assist_page *assist_frame;
+	u64 assist_msr;
+	/* Timers: the VP's own CPU only. */
+	struct hv_stimer stimer[HV_SYNIC_STIMER_COUNT];
+	u64 stimer_tsc[HV_SYNIC_STIMER_COUNT]; /* host deadline of an armed timer */
+	/* One message buffer per timer, so expiry never lacks one (7.7). */
+	struct hv_msg_node stimer_msg[HV_SYNIC_STIMER_COUNT];
+	struct hv_msg_node post_msg[HV_SYNIC_SINT_COUNT][POST_BUFFERS_PER_SINT];
+	u32 auto_eoi[8]; /* vectors marked AutoEOI in the APIC, by us */
+	bool idle;	 /* in GUEST_IDLE */
+};
+
+/* ---- per-VP state ---------------------------------------------------------------- */
+
+static struct hv_vp *hv_in_bank(struct vtl_bank *bank)
+{
+	return bank ? __atomic_load_n(&bank->hv, __ATOMIC_ACQUIRE) : NULL;
+}
+
+static struct hv_vp *hv_of(struct vp *vp)
+{
+	return hv_in_bank(vp_bank(vp));
+}
+
+/* Creates the active bank's state on first use (own CPU only). */
+static struct hv_vp *hv_get(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+
+	if (hv)
+		return hv;
+	hv = kzalloc(sizeof(*hv));
+	if (!hv) {
+		printk(LOG_ERR, "vp%u: no memory for the Hv#1 per-VP state\n", vp->index);
+		return NULL;
+	}
+	hv->vp = vp;
+	hv->bank = vp_bank(vp);
+	hv->lock = (struct spinlock)SPINLOCK_INIT;
+	hv_synic_reset(&hv->synic);
+	__atomic_store_n(&vp_bank(vp)->hv, hv, __ATOMIC_RELEASE);
+	return hv;
+}
+
+/* Raises the SINTs in `raise` (vectors read under the lock by the caller). */
+static void raise_vectors(struct vp *vp, const u8 *vectors, u16 raise)
+{
+	for (u32 i = 0; i < HV_SYNIC_SINT_COUNT; i++) {
+		if (raise & (1U << i))
+			vp_apic_raise(vp, vectors[i]);
+	}
+}
+
+/* Raises the SINTs in `raise` after the SynIC lock is dropped (nobody holds
+ * two VPs' locks, and the APIC lock nests under none of ours); the vectors
+ * are read while it is still held. */
+static void unlock_and_raise(struct hv_vp *hv, u16 raise)
+{
+	u8 vectors[HV_SYNIC_SINT_COUNT];
+
+	for (u32 i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+		vectors[i] = hv_synic_sint_vector(&hv->synic, i);
+	spin_unlock(&hv->lock);
+	raise_vectors(hv->vp, vectors, raise);
+}
+
+/* EOM, or SCONTROL/SIMP enabled: deliver what waited (7.3 step 4). */
+static void rescan(struct hv_vp *hv)
+{
+	spin_lock(&hv->lock);
+	unlock_and_raise(hv, hv_synic_eom(&hv->synic));
+}
+
+/* ---- overlays (2.10, 2.11, 7.1) ---------------------------------------------------- */
+
+static bool msr_covers(u64 msr_value, u64 page)
+{
+	return (msr_value & HV_X64_MSR_OVERLAY_ENABLE) &&
+	       (msr_value & HV_X64_MSR_OVERLAY_PAGE_MASK) == page;
+}
+
+bool hv_vp_overlay_at(u64 gpa)
+{
+	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
+
+	for (u32 i = 0; i < the_vm.vp_count; i++) {
+		for (u32 v = 0; v < HV_VTL_COUNT; v++) {
+			struct hv_vp *hv = hv_in_bank(the_vm.vps[i]->vtl[v]);
+			if (hv && (msr_covers(hv->synic.simp, page) || msr_covers(hv->synic.siefp, page) ||
+				   msr_covers(hv->assist_msr, page)))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void flush_all_vps(void)
+{
+	for (u32 i = 0; i < the_vm.vp_count; i++)
+		__atomic_store_n(&the_vm.vps[i]->flush_pending, true, __ATOMIC_RELEASE);
+}
+
+/* Moves one overlay from old_msr to new_msr (Enable in bit 0, GPA in 63:12).
+ * The caller holds hv_partition.c's lock (the shared view is changed).
+ * Returns false for #GP: reserved bits 11:1 set (as for HYPERCALL and
+ * REFERENCE_TSC here, and OVMM), a GPA beyond MAXPHYADDR, a GPA another
+ * overlay uses, or no frame.  *frame is allocated on first enable. */
+static bool overlay_move(struct hv_vp *hv, const char *name, u64 old_msr, u64 new_msr,
+			 void **frame)
+{
+	struct gpa_view *view = hv->bank->view;
+	u64 old_gpa = old_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
+	u64 new_gpa = new_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
+	bool moves = (new_msr & HV_X64_MSR_OVERLAY_ENABLE) &&
+		     (!(old_msr & HV_X64_MSR_OVERLAY_ENABLE) || old_gpa != new_gpa);
+
+	if (new_msr & HV_X64_MSR_OVERLAY_RSVDP_MASK)
+		return false;
+	if (new_gpa >> cpu_features.phys_addr_bits) {
+		printk(LOG_DEBUG, "vp%u: %s at %llx: beyond the guest's physical address width\n",
+		       hv->vp->index, name, (unsigned long long)new_gpa);
+		return false;
+	}
+	if (moves && (hv_overlay_at(new_gpa) || hv_vp_overlay_at(new_gpa))) {
+		printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there\n",
+		       hv->vp->index, name, (unsigned long long)new_gpa);
+		return false;
+	}
+	if (moves && !*frame) {
+		*frame = pages_alloc(1);
+		if (!*frame) {
+			printk(LOG_ERR, "vp%u: no frame for the %s page\n", hv->vp->index, name);
+			return false;
+		}
+	}
+	if (moves) {
+		int rc = gpa_view_map(view, new_gpa, virt_to_phys(*frame), PAGE_SIZE,
+				      GPA_PERM_R | GPA_PERM_W, GPA_MT_WB);
+		if (rc < 0) {
+			printk(LOG_WARN, "vp%u: cannot place the %s page at %llx (%d)\n", hv->vp->index,
+			       name, (unsigned long long)new_gpa, rc);
+			return false;
+		}
+	}
+	if ((old_msr & HV_X64_MSR_OVERLAY_ENABLE) &&
+	    (!(new_msr & HV_X64_MSR_OVERLAY_ENABLE) || old_gpa != new_gpa))
+		vm_view_restore_page(view, old_gpa);
+	flush_all_vps();
+	return true;
+}
+
+/* ---- SynIC MSRs (2.11, 7) ---------------------------------------------------------- */
+
+/* Keeps the APIC's AutoEOI set equal to the vectors of the SINTs with AutoEOI
+ * (7.6; KVM keeps the same per-vector union).  Own CPU, MSR writes only. */
+static void update_auto_eoi(struct hv_vp *hv)
+{
+	u32 want[8] = {0};
+
+	for (u32 i = 0; i < HV_SYNIC_SINT_COUNT; i++) {
+		if (hv_synic_sint_auto_eoi(&hv->synic, i)) {
+			u8 v = hv_synic_sint_vector(&hv->synic, i);
+			want[v >> 5] |= 1U << (v & 31);
+		}
+	}
+	for (u32 v = 0; v < 256; v++) {
+		bool on = (want[v >> 5] >> (v & 31)) & 1, was = (hv->auto_eoi[v >> 5] >> (v & 31)) & 1;
+		if (on != was)
+			vp_apic_set_auto_eoi(hv->vp, (u8)v, on);
+	}
+	memcpy(hv->auto_eoi, want, sizeof(want));
+}
+
+static int write_sint(struct hv_vp *hv, u32 sint, u64 value)
+{
+	u64 keep = SINT_DEFINED;
+
+	if (hv_features_on(&hv_partition_features, HV_FEAT_SINT_POLLING))
+		keep |= HV_SYNIC_SINT_POLLING;
+	spin_lock(&hv->lock);
+	bool ok = hv_synic_set_sint(&hv->synic, sint, value & keep);
+	spin_unlock(&hv->lock);
+	if (!ok) {
+		printk(LOG_DEBUG, "vp%u: SINT%u <- %llx: vector below 16 while unmasked, #GP\n",
+		       hv->vp->index, sint, (unsigned long long)value);
+		return -1;
+	}
+	update_auto_eoi(hv);
+	return 0;
+}
+
+static int write_simp(struct hv_vp *hv, u64 value)
+{
+	void *frame = hv->sim_frame;
+	u64 old = hv->synic.simp;
+
+	if (!overlay_move(hv, "SIM", old, value, &frame))
+		return -1;
+	hv->sim_frame = frame;
+	/* A newly placed SIM page starts empty (KVM clears it on enable; the
+	 * TLFS clears it at VP creation and reset). */
+	if ((value & HV_X64_MSR_SIMP_ENABLE) && (!(old & HV_X64_MSR_SIMP_ENABLE) ||
+						  (old ^ value) & HV_X64_MSR_OVERLAY_PAGE_MASK))
+		memset(hv->sim_frame, 0, PAGE_SIZE);
+	spin_lock(&hv->lock);
+	hv->synic.simp = value;
+	hv->synic.sim = (value & HV_X64_MSR_SIMP_ENABLE) ? hv->sim_frame : NULL;
+	spin_unlock(&hv->lock);
+	/* Messages queued while the page was off go in now. */
+	rescan(hv);
+	return 0;
+}
+
+static int write_siefp(struct hv_vp *hv, u64 value)
+{
+	void *frame = hv->sief_frame;
+	u64 old = hv->synic.siefp;
+
+	if (!overlay_move(hv, "SIEF", old, value, &frame))
+		return -1;
+	hv->sief_frame = frame;
+	if ((value & HV_X64_MSR_SIEFP_ENABLE) && (!(old & HV_X64_MSR_SIEFP_ENABLE) ||
+						   (old ^ value) & HV_X64_MSR_OVERLAY_PAGE_MASK))
+		memset(hv->sief_frame, 0, PAGE_SIZE);
+	spin_lock(&hv->lock);
+	hv->synic.siefp = value;
+	hv->synic.sief = (value & HV_X64_MSR_SIEFP_ENABLE) ? hv->sief_frame : NULL;
+	spin_unlock(&hv->lock);
+	return 0;
+}
+
+/* VP assist page (2.10): an overlay the guest reads and writes.  Only its
+ * existence is implemented: the hypervisor never sets ApicAssist's "no EOI
+ * required" bit (TLFS 7.6 makes that optional), so guests always EOI through
+ * the APIC or the EOI MSR, and nothing else on the page is used yet (the VTL
+ * control area comes with VSM). */
+static int write_assist(struct hv_vp *hv, u64 value)
+{
+	void *frame = hv->assist_frame;
+	u64 old = hv->assist_msr;
+
+	if (!overlay_move(hv, "VP assist", old, value, &frame))
+		return -1;
+	hv->assist_frame = frame;
+	if (value & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE)
+		__atomic_store_n(&hv->assist_frame->apic_assist, 0, __ATOMIC_RELAXED);
+	hv->assist_msr = value;
+	return 0;
+}
+
+/* ---- synthetic timers (2.12, 7.7, 7.8) ------------------------------------------------ */
+
+static u64 ref_now(void)
+{
+	return hv_time_ref_count();
+}
+
+/* The host deadline for timer i after it was (re)armed. */
+static void stimer_schedule(struct hv_vp *hv, u32 i, u64 now_ref)
+{
+	u64 due;
+
+	if (!hv_stimer_deadline(&hv->stimer[i], &due)) {
+		hv->stimer_tsc[i] = 0;
+		return;
+	}
+	hv->stimer_tsc[i] = hv_stimer_tsc_deadline(due, now_ref, rdtsc(), tsc_hz);
+}
+
+static void stimer_deliver(struct hv_vp *hv, u32 i, u64 expiration, u64 now_ref)
+{
+	struct hv_stimer *t = &hv->stimer[i];
+
+	if (hv_stimer_direct(t)) {
+		vp_apic_raise(hv->vp, hv_stimer_vector(t));
+		return;
+	}
+	struct hv_msg_node *node = &hv->stimer_msg[i];
+	u32 sint = hv_stimer_sint(t);
+	bool periodic = hv_stimer_periodic(t);
+
+	spin_lock(&hv->lock);
+	/* The previous expiry still waits for its slot: it stands for this
+	 * one too (one buffer per timer, 7.7). */
+	if (node->queued) {
+		spin_unlock(&hv->lock);
+		return;
+	}
+	memset(&node->msg, 0, sizeof(node->msg));
+	node->msg.header.message_type = HvMessageTypeTimerExpired;
+	node->msg.header.payload_size = sizeof(struct hv_timer_message_payload);
+	struct hv_timer_message_payload p = {
+		.timer_index = i, .expiration_time = expiration, .delivery_time = now_ref};
+	memcpy(node->msg.payload, &p, sizeof(p));
+	u16 raise = 0;
+	/* A periodic expiry that finds the slot busy is dropped; the next
+	 * period tries again (KVM; 7.3 step 4). */
+	hv_synic_post(&hv->synic, sint, node, periodic ? HV_POST_NO_QUEUE : 0, &raise);
+	u8 vector = hv_synic_sint_vector(&hv->synic, sint);
+	spin_unlock(&hv->lock);
+	if (raise)
+		vp_apic_raise(hv->vp, vector);
+}
 
 void hv_vp_poll(struct vp *vp, u64 now)
 {
-	(void)vp;
-	(void)now;
+	struct hv_vp *hv = hv_of(vp);
+	u64 now_ref = 0;
+	bool have_ref = false;
+
+	if (!hv)
+		return;
+	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
+		u64 expiration;
+
+		if (!hv->stimer_tsc[i] || now < hv->stimer_tsc[i])
+			continue;
+		if (!have_ref) {
+			now_ref = ref_now();
+			have_ref = true;
+		}
+		if (hv_stimer_expire(&hv->stimer[i], now_ref, &expiration))
+			stimer_deliver(hv, i, expiration, now_ref);
+		/* Also when not due yet: the host deadline was capped or rounded. */
+		stimer_schedule(hv, i, now_ref);
+	}
 }
 
 u64 hv_vp_next_deadline(struct vp *vp)
 {
-	(void)vp;
+	struct hv_vp *hv = hv_of(vp);
+	u64 deadline = 0;
+
+	if (!hv)
+		return 0;
+	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
+		u64 d = hv->stimer_tsc[i];
+		if (d && (!deadline || d < deadline))
+			deadline = d;
+	}
+	return deadline;
+}
+
+static int write_stimer(struct hv_vp *hv, u32 msr, u64 value)
+{
+	u32 i = (msr - HV_X64_MSR_STIMER0_CONFIG) / 2;
+	bool is_config = ((msr - HV_X64_MSR_STIMER0_CONFIG) & 1) == 0;
+	u64 now_ref = ref_now();
+
+	if (is_config) {
+		bool direct = hv_features_on(&hv_partition_features, HV_FEAT_STIMER_DIRECT);
+		if (!hv_stimer_write_config(&hv->stimer[i], value, now_ref, direct)) {
+			printk(LOG_DEBUG, "vp%u: STIMER%u_CONFIG <- %llx refused (#GP)\n",
+			       hv->vp->index, i, (unsigned long long)value);
+			return -1;
+		}
+	} else {
+		hv_stimer_write_count(&hv->stimer[i], value, now_ref);
+	}
+	stimer_schedule(hv, i, now_ref);
 	return 0;
+}
+
+/* ---- the rest ------------------------------------------------------------------------ */
+
+void hv_vp_eoi(struct vp *vp, u8 vector)
+{
+	struct hv_vp *hv = hv_of(vp);
+
+	if (!hv)
+		return;
+	spin_lock(&hv->lock);
+	unlock_and_raise(hv, hv_synic_eoi(&hv->synic, vector));
+}
+
+bool hv_vp_idle(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+	return hv && hv->idle;
+}
+
+void hv_vp_woken(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+	if (hv)
+		hv->idle = false;
+}
+
+bool hv_vp_msr_moves_overlay(u32 msr)
+{
+	return msr == HV_X64_MSR_SIMP || msr == HV_X64_MSR_SIEFP || msr == HV_X64_MSR_VP_ASSIST_PAGE;
+}
+
+static bool is_ours(u32 msr)
+{
+	switch (msr) {
+	case HV_X64_MSR_VP_RUNTIME:
+	case HV_X64_MSR_RESET:
+	case HV_X64_MSR_TSC_FREQUENCY:
+	case HV_X64_MSR_APIC_FREQUENCY:
+	case HV_X64_MSR_EOI:
+	case HV_X64_MSR_ICR:
+	case HV_X64_MSR_TPR:
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+	case HV_X64_MSR_SCONTROL:
+	case HV_X64_MSR_SVERSION:
+	case HV_X64_MSR_SIEFP:
+	case HV_X64_MSR_SIMP:
+	case HV_X64_MSR_EOM:
+	case HV_X64_MSR_GUEST_IDLE:
+		return true;
+	default:
+		return (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) ||
+		       (msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT);
+	}
+}
+
+int hv_vp_msr_read(struct vp *vp, u32 msr, u64 *value)
+{
+	if (!is_ours(msr))
+		return 1;
+	*value = 0;
+	/* Partition-wide and APIC ones first: no per-VP state needed. */
+	switch (msr) {
+	case HV_X64_MSR_VP_RUNTIME:
+		/* 100 ns of VP run time.  A VP owns its CPU and is never
+		 * descheduled, so its run time is the partition's age (time
+		 * halted included: documented approximation). */
+		*value = ref_now();
+		return 0;
+	case HV_X64_MSR_RESET:
+		return 0; /* reads 0 (2.5) */
+	case HV_X64_MSR_TSC_FREQUENCY:
+		*value = tsc_hz;
+		return 0;
+	case HV_X64_MSR_APIC_FREQUENCY:
+		*value = VP_APIC_BUS_HZ;
+		return 0;
+	case HV_X64_MSR_EOI:
+		return -1; /* write-only (2.9) */
+	case HV_X64_MSR_ICR:
+		return vp_apic_reg_read(vp, VLAPIC_REG_ICR_LO, value);
+	case HV_X64_MSR_TPR:
+		return vp_apic_reg_read(vp, VLAPIC_REG_TPR, value);
+	case HV_X64_MSR_SVERSION:
+		*value = HV_SYNIC_VERSION_1;
+		return 0;
+	case HV_X64_MSR_EOM:
+		return 0; /* write-only trigger; reads 0 (2.11) */
+	case HV_X64_MSR_GUEST_IDLE: {
+		/* 2.14: the read idles the VP until any interrupt, even with
+		 * RFLAGS.IF clear; the VP loop sleeps it after this exit. */
+		struct hv_vp *hv = hv_get(vp);
+		if (!hv)
+			return -1;
+		hv->idle = true;
+		vp->state = VP_HALTED;
+		return 0;
+	}
+	default:
+		break;
+	}
+	struct hv_vp *hv = hv_of(vp);
+	if (!hv)
+		return msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15
+			       ? (*value = HV_SYNIC_SINT_RESET_VALUE, 0)
+			       : 0; /* reset values: all 0 but the SINTs */
+	if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15) {
+		*value = hv->synic.sint[msr - HV_X64_MSR_SINT0];
+		return 0;
+	}
+	if (msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT) {
+		const struct hv_stimer *t = &hv->stimer[(msr - HV_X64_MSR_STIMER0_CONFIG) / 2];
+		*value = ((msr - HV_X64_MSR_STIMER0_CONFIG) & 1) ? t->count : t->config;
+		return 0;
+	}
+	switch (msr) {
+	case HV_X64_MSR_VP_ASSIST_PAGE: *value = hv->assist_msr; break;
+	case HV_X64_MSR_SCONTROL: *value = hv->synic.scontrol; break;
+	case HV_X64_MSR_SIEFP: *value = hv->synic.siefp; break;
+	case HV_X64_MSR_SIMP: *value = hv->synic.simp; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+int hv_vp_msr_write(struct vp *vp, u32 msr, u64 value)
+{
+	if (!is_ours(msr))
+		return 1;
+	switch (msr) {
+	case HV_X64_MSR_VP_RUNTIME:
+	case HV_X64_MSR_TSC_FREQUENCY:
+	case HV_X64_MSR_APIC_FREQUENCY:
+	case HV_X64_MSR_SVERSION:
+	case HV_X64_MSR_GUEST_IDLE:
+		return -1; /* read-only (2.1) */
+	case HV_X64_MSR_RESET:
+		if (value & ~HV_X64_MSR_RESET_BIT)
+			return -1; /* 63:1 RsvdZ */
+		if (value & HV_X64_MSR_RESET_BIT) {
+			/* No partition reset exists yet: stop it, saying why. */
+			printk(LOG_ERR, "hv: vp%u asked for a partition reset (RESET MSR); "
+					"reset is not implemented, stopping the partition\n",
+			       vp->index);
+			vm_stop(vp, "guest reset request", NULL);
+		}
+		return 0;
+	case HV_X64_MSR_EOI:
+		/* 31:0 the EOI value (ignored, as by the APIC), 63:32 RsvdZ (2.9). */
+		if (value & HV_X64_MSR_EOI_RSVDZ_MASK)
+			return -1;
+		return vp_apic_reg_write(vp, VLAPIC_REG_EOI, 0);
+	case HV_X64_MSR_ICR:
+		return vp_apic_reg_write(vp, VLAPIC_REG_ICR_LO, value);
+	case HV_X64_MSR_TPR:
+		if (value & HV_X64_MSR_TPR_RSVDZ_MASK)
+			return -1;
+		return vp_apic_reg_write(vp, VLAPIC_REG_TPR, value);
+	default:
+		break;
+	}
+
+	struct hv_vp *hv = hv_get(vp);
+	if (!hv)
+		return -1;
+	if (msr >= HV_X64_MSR_SINT0 && msr <= HV_X64_MSR_SINT15)
+		return write_sint(hv, msr - HV_X64_MSR_SINT0, value);
+	if (msr >= HV_X64_MSR_STIMER0_CONFIG && msr <= HV_X64_MSR_STIMER3_COUNT)
+		return write_stimer(hv, msr, value);
+	switch (msr) {
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		return write_assist(hv, value);
+	case HV_X64_MSR_SCONTROL:
+		/* 63:1 RsvdP: ignored.  Enabling delivers what waited (7.3). */
+		spin_lock(&hv->lock);
+		hv->synic.scontrol = value & HV_X64_MSR_SCONTROL_ENABLE;
+		spin_unlock(&hv->lock);
+		rescan(hv);
+		return 0;
+	case HV_X64_MSR_SIEFP:
+		return write_siefp(hv, value);
+	case HV_X64_MSR_SIMP:
+		return write_simp(hv, value);
+	case HV_X64_MSR_EOM:
+		/* Any value; a no-op when nothing waits (7.3 step 4, 7.4). */
+		rescan(hv);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* ---- for the hypercalls ------------------------------------------------------------- */
+
+int hv_synic_signal_event(struct vp *target, u32 sint, u32 flag)
+{
+	struct hv_vp *hv = hv_in_bank(target->vtl[0]);
+
+	if (sint >= HV_SYNIC_SINT_COUNT || flag >= HV_EVENT_FLAGS_COUNT)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (!hv)
+		return HV_STATUS_INVALID_SYNIC_STATE;
+	u16 raise = 0;
+	spin_lock(&hv->lock);
+	u16 status = hv_synic_set_event_flag(&hv->synic, sint, flag, &raise);
+	unlock_and_raise(hv, raise);
+	return status;
+}
+
+int hv_synic_post_message(struct vp *target, u32 sint, const void *msg, u32 len)
+{
+	struct hv_vp *hv = hv_in_bank(target->vtl[0]);
+	const struct hv_message *m = msg;
+	int status = HV_STATUS_SUCCESS;
+
+	if (sint >= HV_SYNIC_SINT_COUNT || len < sizeof(struct hv_message_header) ||
+	    len > sizeof(struct hv_message) || m->header.message_type == HvMessageTypeNone ||
+	    (m->header.message_type & HV_MESSAGE_TYPE_HYPERVISOR_MASK) ||
+	    m->header.payload_size > HV_MESSAGE_MAX_PAYLOAD_BYTE_COUNT ||
+	    sizeof(struct hv_message_header) + m->header.payload_size > len)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (!hv)
+		return HV_STATUS_INVALID_SYNIC_STATE;
+	u16 raise = 0;
+	struct hv_msg_node *node = NULL;
+	spin_lock(&hv->lock);
+	for (u32 b = 0; b < POST_BUFFERS_PER_SINT && !node; b++) {
+		if (!hv->post_msg[sint][b].queued)
+			node = &hv->post_msg[sint][b];
+	}
+	if (!node) {
+		status = HV_STATUS_INSUFFICIENT_BUFFERS;
+	} else {
+		memset(&node->msg, 0, sizeof(node->msg));
+		memcpy(&node->msg, m, len);
+		switch (hv_synic_post(&hv->synic, sint, node, 0, &raise)) {
+		case HV_POST_DELIVERED:
+		case HV_POST_QUEUED:
+			break;
+		case HV_POST_NOT_ELIGIBLE:
+			status = HV_STATUS_INVALID_SYNIC_STATE;
+			break;
+		default:
+			status = HV_STATUS_INVALID_PARAMETER;
+			break;
+		}
+	}
+	unlock_and_raise(hv, raise);
+	return status;
 }

@@ -163,7 +163,7 @@ u16 hv_synic_eoi(struct hv_synic *s, u8 vector)
 	return raise;
 }
 
-u16 hv_synic_signal_event(struct hv_synic *s, u32 sint, u32 flag, u16 *raise)
+u16 hv_synic_set_event_flag(struct hv_synic *s, u32 sint, u32 flag, u16 *raise)
 {
 	u8 bit, old;
 	u8 *byte;

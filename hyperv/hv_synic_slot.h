@@ -27,7 +27,7 @@
  * bit is cleared at acceptance and the guest will not EOI it, so AutoEOI SINTs
  * are re-scanned only on EOM, never on an EOI.
  *
- * Event flags.  hv_synic_signal_event() sets flag n of a SINT's 2048-flag
+ * Event flags.  hv_synic_set_event_flag() sets flag n of a SINT's 2048-flag
  * array in the SIEF page atomically and signals only on a 0 -> 1 change (7.5). */
 #ifndef HV_HYPERV_HV_SYNIC_SLOT_H
 #define HV_HYPERV_HV_SYNIC_SLOT_H
@@ -121,6 +121,6 @@ bool hv_synic_has_queued(const struct hv_synic *s, u32 sint);
  *   SUCCESS              *raise = 1 << sint if the flag went 0 -> 1 (and the
  *                        SINT is not polling), else 0
  */
-u16 hv_synic_signal_event(struct hv_synic *s, u32 sint, u32 flag, u16 *raise);
+u16 hv_synic_set_event_flag(struct hv_synic *s, u32 sint, u32 flag, u16 *raise);
 
 #endif

@@ -158,9 +158,25 @@ bool vlapic_ack(struct vlapic *a, u8 *vector)
 		return false;
 	}
 	vec_clear(a->irr, (u8)v);
-	vec_set(a->isr, (u8)v);
+	/* AutoEOI (Hv#1, TLFS digest 7.6): the EOI happens at acceptance, so
+	 * the vector never enters the ISR and nothing is broadcast. */
+	if (!vec_test(a->auto_eoi, (u8)v))
+		vec_set(a->isr, (u8)v);
 	*vector = (u8)v;
 	return true;
+}
+
+void vlapic_set_auto_eoi(struct vlapic *a, u8 vector, bool on)
+{
+	if (on)
+		vec_set(a->auto_eoi, vector);
+	else
+		vec_clear(a->auto_eoi, vector);
+}
+
+bool vlapic_is_auto_eoi(const struct vlapic *a, u8 vector)
+{
+	return vec_test(a->auto_eoi, vector);
 }
 
 void vlapic_eoi(struct vlapic *a, struct vlapic_effects *fx)
@@ -993,6 +1009,41 @@ int vlapic_msr_write(struct vlapic *a, u32 msr, u64 value, u64 now, struct vlapi
 	 * reserved bits within, must be zero. */
 	if (value & ~x2apic_write_ok(a, idx))
 		return VLAPIC_GP;
+	reg_write(a, idx, value, now, fx);
+	return VLAPIC_OK;
+}
+
+/* ---- by offset, either mode (Hv#1 EOI/ICR/TPR MSRs) ------------------------------------------ */
+
+int vlapic_reg_read(struct vlapic *a, u32 reg, u64 now, u64 *value, struct vlapic_effects *fx)
+{
+	FX_OR_SCRATCH(fx);
+	u32 idx = reg >> 4;
+	*value = 0;
+	if (vlapic_mode(a) == VLAPIC_MODE_DISABLED || (reg & 0xF) || reg >= 0x1000)
+		return VLAPIC_GP;
+	if (idx == VLAPIC_REG_ICR_LO >> 4) {
+		*value = ((u64)a->icr_hi << 32) | a->icr_lo;
+		return VLAPIC_OK;
+	}
+	if (!(access_of(a, idx, is_x2apic(a)) & ACC_R))
+		return VLAPIC_GP;
+	*value = reg_read(a, idx, now, fx);
+	return VLAPIC_OK;
+}
+
+int vlapic_reg_write(struct vlapic *a, u32 reg, u64 value, u64 now, struct vlapic_effects *fx)
+{
+	FX_OR_SCRATCH(fx);
+	u32 idx = reg >> 4;
+	if (vlapic_mode(a) == VLAPIC_MODE_DISABLED || (reg & 0xF) || reg >= 0x1000)
+		return VLAPIC_GP;
+	if (!(access_of(a, idx, is_x2apic(a)) & ACC_W))
+		return VLAPIC_GP;
+	/* The xAPIC keeps the destination in ICR high (bits 31:24); the 64-bit
+	 * form carries it in 63:32 like x2APIC.  reg_write sends on the low half. */
+	if (idx == VLAPIC_REG_ICR_LO >> 4 && !is_x2apic(a))
+		a->icr_hi = (u32)(value >> 32) & 0xFF000000u;
 	reg_write(a, idx, value, now, fx);
 	return VLAPIC_OK;
 }

@@ -151,6 +151,9 @@ struct vlapic {
 	u32 xapic_id;         /* xAPIC ID register (ID in bits 31:24) */
 	u32 tpr, ldr, dfr, svr;
 	u32 isr[8], tmr[8], irr[8]; /* 256-bit sets, register layout */
+	/* Vectors acknowledged with an implicit EOI (Hv#1 SynIC AutoEOI, TLFS
+	 * digest 7.6): not APIC state, so INIT and RESET keep it. */
+	u32 auto_eoi[8];
 	u32 esr;              /* what a read returns (latched by the last write) */
 	u32 esr_pending;      /* errors seen since the last ESR write */
 	u32 icr_lo, icr_hi;   /* xAPIC halves; x2APIC uses icr_hi as bits 63:32 */
@@ -227,6 +230,15 @@ bool vlapic_msr_is_apic(u32 msr);
 int vlapic_msr_read(struct vlapic *a, u32 msr, u64 now, u64 *value, struct vlapic_effects *fx);
 int vlapic_msr_write(struct vlapic *a, u32 msr, u64 value, u64 now, struct vlapic_effects *fx);
 
+/* Register access by xAPIC offset in either mode (Hv#1's EOI/ICR/TPR MSRs,
+ * TLFS digest 2.9, reach the APIC whatever its mode).  The register must be
+ * readable/writable in the current mode's table; VLAPIC_REG_ICR_LO takes and
+ * gives the whole 64-bit ICR (destination in bits 63:32 as in x2APIC; in
+ * xAPIC mode bits 63:56 are the 8-bit destination).  A hardware-disabled
+ * APIC answers VLAPIC_GP. */
+int vlapic_reg_read(struct vlapic *a, u32 reg, u64 now, u64 *value, struct vlapic_effects *fx);
+int vlapic_reg_write(struct vlapic *a, u32 reg, u64 value, u64 now, struct vlapic_effects *fx);
+
 /* MOV to/from CR8 (SDM 11.8.6): CR8[3:0] is TPR[7:4].  Bits 63:4 set is #GP. */
 u64 vlapic_cr8_read(const struct vlapic *a);
 int vlapic_cr8_write(struct vlapic *a, u64 cr8, struct vlapic_effects *fx);
@@ -278,6 +290,12 @@ int vlapic_highest_pending(const struct vlapic *a);
  * more, the APIC answers with the spurious vector and touches nothing (11.9);
  * *vector is SVR[7:0] and the result false.  Call when injecting. */
 bool vlapic_ack(struct vlapic *a, u8 *vector);
+
+/* Marks `vector` as AutoEOI (Hv#1, digest 7.6): vlapic_ack hands it to the
+ * CPU without setting its ISR bit, so it needs no EOI and does not raise PPR.
+ * The hypervisor's SynIC decides which vectors; the guest cannot see the set. */
+void vlapic_set_auto_eoi(struct vlapic *a, u8 vector, bool on);
+bool vlapic_is_auto_eoi(const struct vlapic *a, u8 vector);
 
 /* End of interrupt (11.8.5): the highest ISR bit clears. */
 void vlapic_eoi(struct vlapic *a, struct vlapic_effects *fx);

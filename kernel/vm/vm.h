@@ -13,6 +13,7 @@
 #include "kernel/types.h"
 struct gpa_view;
 struct vlapic;
+struct hv_vp;
 #include "kernel/vm/exit_stats.h"
 #include "kernel/vm/trace.h"
 #include "kernel/vm/vm_exit.h"
@@ -69,6 +70,9 @@ struct vtl_bank {
 	void *hw;		 /* backend's context: VMCB or VMCS */
 	struct gpa_view *view;	 /* this VTL's SLAT */
 	struct vlapic *lapic;	 /* this VTL's local APIC (kernel/vm/vp_apic.h) */
+	/* This VTL's Hv#1 per-VP state: SynIC, synthetic timers, VP assist
+	 * page (hyperv/hv_synic.h); NULL until the guest first touches it. */
+	struct hv_vp *hv;
 };
 
 struct vm;

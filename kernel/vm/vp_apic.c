@@ -60,6 +60,10 @@ static void apply_effects(struct vp *vp, const struct vlapic_effects *fx, u64 ol
 		vm_apic_deliver(vp, &fx->ipi, false);
 	if (fx->flags & VLAPIC_FX_EOI_BROADCAST)
 		vm_ioapic_eoi(fx->eoi_vector);
+	/* A SynIC message waiting for its slot is retried on the EOI of its
+	 * SINT's vector (TLFS digest 7.3 step 4). */
+	if (fx->flags & VLAPIC_FX_EOI)
+		hv_vp_eoi(vp, fx->eoi_vector);
 	if (fx->flags & VLAPIC_FX_BASE) {
 		u64 base = vlapic_mmio_base(apic_of(vp));
 		/* Only the platform's APIC page is trapped in the SLAT view (it is
@@ -172,6 +176,38 @@ int vp_apic_msr_write(struct vp *vp, u32 msr, u64 value)
 		return -1;
 	apply_effects(vp, &fx, old_base);
 	return 0;
+}
+
+int vp_apic_reg_read(struct vp *vp, u32 reg, u64 *value)
+{
+	struct vlapic_effects fx = {0};
+
+	spin_lock(&vp->apic_lock);
+	int rc = vlapic_reg_read(apic_of(vp), reg, rdtsc(), value, &fx);
+	spin_unlock(&vp->apic_lock);
+	apply_effects(vp, &fx, 0);
+	return rc == VLAPIC_OK ? 0 : -1;
+}
+
+int vp_apic_reg_write(struct vp *vp, u32 reg, u64 value)
+{
+	struct vlapic_effects fx = {0};
+
+	spin_lock(&vp->apic_lock);
+	u64 old_base = vlapic_mmio_base(apic_of(vp));
+	int rc = vlapic_reg_write(apic_of(vp), reg, value, rdtsc(), &fx);
+	spin_unlock(&vp->apic_lock);
+	if (rc != VLAPIC_OK)
+		return -1;
+	apply_effects(vp, &fx, old_base);
+	return 0;
+}
+
+void vp_apic_set_auto_eoi(struct vp *vp, u8 vector, bool on)
+{
+	spin_lock(&vp->apic_lock);
+	vlapic_set_auto_eoi(apic_of(vp), vector, on);
+	spin_unlock(&vp->apic_lock);
 }
 
 /* ---- messages between APICs ------------------------------------------------------------ */
@@ -303,8 +339,10 @@ void vp_apic_update(struct vp *vp)
 	if (events & (VLAPIC_EV_SMI | VLAPIC_EV_EXTINT))
 		printk(LOG_DEBUG, "vp%u: %s message dropped (no SMM, no 8259 vectors)\n", vp->index,
 		       events & VLAPIC_EV_SMI ? "SMI" : "ExtINT");
-	if (vp->state == VP_HALTED && vp_apic_wakeup_pending(vp))
+	if (vp->state == VP_HALTED && vp_apic_wakeup_pending(vp)) {
 		vp->state = VP_RUNNING;
+		hv_vp_woken(vp);
+	}
 	if (fx.flags & (VLAPIC_FX_IPI | VLAPIC_FX_EOI_BROADCAST))
 		apply_effects(vp, &fx, vlapic_mmio_base(a));
 }
@@ -313,7 +351,9 @@ bool vp_apic_wakeup_pending(struct vp *vp)
 {
 	if (vp->nmi_pending)
 		return true;
-	if (!(vp_get_reg(vp, VP_RFLAGS) & RFLAGS_IF))
+	/* Hv#1 GUEST_IDLE wakes on any interrupt, even with RFLAGS.IF clear
+	 * (TLFS digest 2.14); HLT needs IF. */
+	if (!(vp_get_reg(vp, VP_RFLAGS) & RFLAGS_IF) && !hv_vp_idle(vp))
 		return false;
 	spin_lock(&vp->apic_lock);
 	bool pending = vlapic_highest_pending(apic_of(vp)) >= 0;

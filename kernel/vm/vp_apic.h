@@ -52,6 +52,16 @@ void vm_apic_deliver(struct vp *sender, const struct vlapic_ipi *msg, bool level
  * APIC (Hv#1 SynIC and timers); any CPU. */
 void vp_apic_raise(struct vp *vp, u8 vector);
 
+/* Marks a vector AutoEOI in vp's APIC (the Hv#1 SynIC's AutoEOI SINTs,
+ * TLFS digest 7.6); any CPU. */
+void vp_apic_set_auto_eoi(struct vp *vp, u8 vector, bool on);
+
+/* APIC registers by xAPIC offset (VLAPIC_REG_*) in either APIC mode, for
+ * Hv#1's EOI/ICR/TPR MSRs (digest 2.9); ICR is 64-bit.  On the VP's own CPU.
+ * 0 when done, -1 for #GP (hardware-disabled APIC, wrong direction). */
+int vp_apic_reg_read(struct vp *vp, u32 reg, u64 *value);
+int vp_apic_reg_write(struct vp *vp, u32 reg, u64 value);
+
 /* The local APIC's EOI broadcast for a level-triggered vector (implemented
  * by the IOAPIC side, kernel/vm/vioapic_host.c). */
 void vm_ioapic_eoi(u8 vector);

@@ -419,21 +419,21 @@ START_TEST(test_event_flags)
 {
 	u16 raise = 0xFFFF;
 
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(raise, 1U << SINT);
 	ck_assert(flag_set(SINT, 0));
 	/* Already set: no second interrupt (7.5). */
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(raise, 0);
 	/* Guest clears it: the next signal interrupts again. */
 	sief.sint_event_flags[SINT].flags[0] &= (u8)~1;
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 0, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(raise, 1U << SINT);
 	/* Last flag: byte 255, bit 7; neighbours untouched. */
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 2047, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 2047, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(sief.sint_event_flags[SINT].flags[255], 0x80);
 	ck_assert_uint_eq(sief.sint_event_flags[SINT + 1].flags[0], 0);
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 9, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 9, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(sief.sint_event_flags[SINT].flags[1], 0x02);
 	/* Another flag of the same SINT still interrupts (only that bit was 0). */
 	ck_assert_uint_eq(raise, 1U << SINT);
@@ -444,27 +444,27 @@ START_TEST(test_event_flags_errors)
 {
 	u16 raise = 0xFFFF;
 
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 2048, &raise),
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 2048, &raise),
 			  HV_STATUS_INVALID_PARAMETER);
 	ck_assert_uint_eq(raise, 0);
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 0xFFFFFFFF, &raise),
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 0xFFFFFFFF, &raise),
 			  HV_STATUS_INVALID_PARAMETER);
-	ck_assert_uint_eq(hv_synic_signal_event(&s, 16, 0, &raise), HV_STATUS_INVALID_PARAMETER);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, 16, 0, &raise), HV_STATUS_INVALID_PARAMETER);
 	/* Masked SINT: INVALID_SYNIC_STATE, flag left clear. */
-	ck_assert_uint_eq(hv_synic_signal_event(&s, 3, 5, &raise), HV_STATUS_INVALID_SYNIC_STATE);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, 3, 5, &raise), HV_STATUS_INVALID_SYNIC_STATE);
 	ck_assert(!flag_set(3, 5));
 	s.scontrol = 0;
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 5, &raise),
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 5, &raise),
 			  HV_STATUS_INVALID_SYNIC_STATE);
 	ck_assert(!flag_set(SINT, 5));
 	s.scontrol = HV_X64_MSR_SCONTROL_ENABLE;
 	s.sief = NULL;
-	ck_assert_uint_eq(hv_synic_signal_event(&s, SINT, 5, &raise),
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, SINT, 5, &raise),
 			  HV_STATUS_INVALID_SYNIC_STATE);
 	s.sief = &sief;
 	/* Polling: the flag is set, no interrupt. */
 	ck_assert(hv_synic_set_sint(&s, 4, 0x44 | HV_SYNIC_SINT_POLLING));
-	ck_assert_uint_eq(hv_synic_signal_event(&s, 4, 5, &raise), HV_STATUS_SUCCESS);
+	ck_assert_uint_eq(hv_synic_set_event_flag(&s, 4, 5, &raise), HV_STATUS_SUCCESS);
 	ck_assert_uint_eq(raise, 0);
 	ck_assert(flag_set(4, 5));
 }

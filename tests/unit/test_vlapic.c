@@ -1623,6 +1623,106 @@ START_TEST(test_timer_x2apic_msrs)
 }
 END_TEST
 
+
+/* ---- Hv#1 additions: AutoEOI and register access by offset ------------------ */
+
+/* TLFS digest 7.6: an AutoEOI vector is acknowledged without entering the
+ * ISR, so it neither blocks lower classes nor needs (or takes) an EOI. */
+START_TEST(test_auto_eoi_ack_skips_isr)
+{
+	enable(&A);
+	vlapic_set_auto_eoi(&A, 0x50, true);
+	ck_assert(vlapic_is_auto_eoi(&A, 0x50));
+	ck_assert(!vlapic_is_auto_eoi(&A, 0x51));
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x50);
+	ck_assert(!irr_has(&A, 0x50));
+	ck_assert(!isr_has(&A, 0x50));
+	ck_assert_uint_eq(vlapic_ppr(&A), 0);
+	/* A lower class is deliverable at once. */
+	vlapic_accept_interrupt(&A, 0x30, false, NULL);
+	ck_assert_int_eq(vlapic_highest_pending(&A), 0x30);
+	ck_assert_uint_eq(ack(&A), 0x30);
+	ck_assert(isr_has(&A, 0x30));
+	/* The guest's EOI retires 0x30, the ordinary vector. */
+	struct vlapic_effects fx = wr(&A, R_EOI, 0);
+	ck_assert(fx.flags & VLAPIC_FX_EOI);
+	ck_assert_uint_eq(fx.eoi_vector, 0x30);
+	/* Nothing left to retire. */
+	fx = wr(&A, R_EOI, 0);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+}
+END_TEST
+
+/* AutoEOI is the hypervisor's configuration: INIT keeps it; turning it off
+ * brings back the ordinary ISR behaviour. */
+START_TEST(test_auto_eoi_survives_init_and_clears)
+{
+	enable(&A);
+	vlapic_set_auto_eoi(&A, 0x60, true);
+	vlapic_reset_init(&A, NULL);
+	ck_assert(vlapic_is_auto_eoi(&A, 0x60));
+	vlapic_set_auto_eoi(&A, 0x60, false);
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x60, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x60);
+	ck_assert(isr_has(&A, 0x60));
+}
+END_TEST
+
+/* An interrupt in service still blocks an AutoEOI vector of a lower or equal
+ * class (11.8.3.1 is unchanged); a higher one goes through without the ISR. */
+START_TEST(test_auto_eoi_respects_ppr)
+{
+	enable(&A);
+	vlapic_set_auto_eoi(&A, 0x41, true);
+	vlapic_accept_interrupt(&A, 0x45, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x45);
+	vlapic_accept_interrupt(&A, 0x41, false, NULL);
+	ck_assert_int_eq(vlapic_highest_pending(&A), -1);
+	vlapic_set_auto_eoi(&A, 0x91, true);
+	vlapic_accept_interrupt(&A, 0x91, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x91);
+	ck_assert(!isr_has(&A, 0x91));
+	ck_assert(isr_has(&A, 0x45));
+}
+END_TEST
+
+/* Register access by offset works in both modes (Hv#1 EOI/ICR/TPR MSRs,
+ * digest 2.9): TPR, EOI, and the 64-bit ICR with the destination in 63:32
+ * (xAPIC: 63:56), which sends. */
+START_TEST(test_reg_access_either_mode)
+{
+	u64 v;
+	enable(&A);
+	ck_assert_int_eq(vlapic_reg_write(&A, R_TPR, 0x20, 0, NULL), VLAPIC_OK);
+	ck_assert_int_eq(vlapic_reg_read(&A, R_TPR, 0, &v, NULL), VLAPIC_OK);
+	ck_assert_uint_eq(v, 0x20);
+	struct vlapic_effects fx = {0};
+	ck_assert_int_eq(vlapic_reg_write(&A, R_ICRLO, (0x03ULL << 56) | 0x4031, 0, &fx), VLAPIC_OK);
+	ck_assert(fx.flags & VLAPIC_FX_IPI);
+	ck_assert_uint_eq(fx.ipi.vector, 0x31);
+	ck_assert_uint_eq(fx.ipi.dest, 3);
+	ck_assert_int_eq(vlapic_reg_read(&A, R_ICRLO, 0, &v, NULL), VLAPIC_OK);
+	ck_assert_uint_eq(v, (0x03ULL << 56) | 0x4031);
+	/* EOI is write-only; in x2APIC mode the same calls work. */
+	ck_assert_int_eq(vlapic_reg_read(&A, R_EOI, 0, &v, NULL), VLAPIC_GP);
+	to_x2apic(&A);
+	vlapic_accept_interrupt(&A, 0x70, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x70);
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_int_eq(vlapic_reg_write(&A, R_EOI, 0, 0, &fx), VLAPIC_OK);
+	ck_assert_uint_eq(fx.eoi_vector, 0x70);
+	memset(&fx, 0, sizeof(fx));
+	ck_assert_int_eq(vlapic_reg_write(&A, R_ICRLO, (5ULL << 32) | 0x4032, 0, &fx), VLAPIC_OK);
+	ck_assert_uint_eq(fx.ipi.dest, 5);
+	/* A hardware-disabled APIC has no registers. */
+	mk(&B, 1);
+	mwr(&B, MSR_BASE, B.apic_base & ~(1ULL << 11));
+	ck_assert_int_eq(vlapic_reg_write(&B, R_TPR, 0x20, 0, NULL), VLAPIC_GP);
+}
+END_TEST
+
 static Suite *vlapic_suite(void)
 {
 	Suite *s = suite_create("vlapic");
@@ -1717,6 +1817,14 @@ static Suite *vlapic_suite(void)
 	tcase_add_test(tc, test_tsc_deadline_outside_mode);
 	tcase_add_test(tc, test_timer_mode_change_disarms);
 	tcase_add_test(tc, test_timer_x2apic_msrs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hv");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_auto_eoi_ack_skips_isr);
+	tcase_add_test(tc, test_auto_eoi_survives_init_and_clears);
+	tcase_add_test(tc, test_auto_eoi_respects_ppr);
+	tcase_add_test(tc, test_reg_access_either_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }
