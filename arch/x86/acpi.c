@@ -593,6 +593,8 @@ static void parse_fadt(const struct phys_reader *mem, u64 pa, u32 len, struct ac
 		}
 	}
 
+	if (FADT_HAS(len, pm1a_cnt_blk) && f.pm1a_cnt_blk <= 0xFFFF)
+		out->pm1a_cnt_port = (u16)f.pm1a_cnt_blk;
 	if (FADT_HAS(len, sci_int))
 		out->sci_irq = f.sci_int;
 	out->dsdt_phys = fadt_pick_addr("DSDT", FADT_HAS(len, dsdt) ? f.dsdt : 0,

@@ -313,6 +313,7 @@ struct acpi_info {
 	struct acpi_generic_address reset_reg;
 	u8 reset_value;
 	u16 sci_irq;
+	u16 pm1a_cnt_port;   /* PM1a control block (I/O), 0 when absent */
 	u64 dsdt_phys;
 	u64 facs_phys;
 };

@@ -15,6 +15,10 @@ static void port_access(u16 port, u8 size, bool in, u32 *value)
 {
 	u32 result = 0;
 
+	if (guest_acpi_pm_claims(port)) {
+		guest_acpi_pm_io(port, size, in, value);
+		return;
+	}
 	for (u8 i = 0; i < size; i++) {
 		u16 p = (u16)(port + i);
 		u32 byte = (*value >> (8 * i)) & 0xFF;

@@ -175,6 +175,7 @@ static void create_bank_on_cpu(void *arg)
 	static const u16 pic_ports[] = {0x20, 0x21, 0xA0, 0xA1};
 	for (u32 i = 0; i < ARRAY_SIZE(pic_ports); i++)
 		vm_backend->intercept_io(vp, pic_ports[i], true);
+	guest_acpi_pm_intercept(vp);
 	this_cpu()->vp = vp;
 }
 
@@ -234,6 +235,7 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 		       (unsigned long long)vm->mem[i].base,
 		       (unsigned long long)(vm->mem[i].base + vm->mem[i].len), vm->mem[i].type);
 	build_vtl0_view(vm, acpi);
+	guest_acpi_pm_setup(acpi->pm1a_cnt_port);
 
 	for (u32 cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
 		if (percpu_table[cpu] && percpu_table[cpu]->online)
@@ -241,14 +243,26 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 	}
 	guest_uart_setup(vm->vps[0]);
 	vioapic_host_init(acpi, uart_port_for_guest());
+	guest_uart_set_irq_sink(vm_ioapic_set_uart_line);
 	hv_partition_init(hv_options.hv_features);
 
+	/* The guest is the first module whose role word says what it is: a
+	 * Linux bzImage, or a multiboot kernel. */
 	const char *args = "";
-	const struct boot_module *mod = loader_find_module(bi, "multiboot", &args);
+	const struct boot_module *linux_mod = loader_find_module(bi, "linux", &args);
+	const struct boot_module *mod = linux_mod;
+	bool loaded = false;
+	if (linux_mod) {
+		loaded = linux_load(vm, vm->vps[0], bi, linux_mod, args);
+	} else {
+		mod = loader_find_module(bi, "multiboot", &args);
+		if (mod)
+			loaded = multiboot_load(vm, vm->vps[0], bi, mod, args);
+	}
 	if (!mod) {
-		printk(LOG_INFO, "vm: no guest module (module2 ... multiboot <args>); VPs stay idle\n");
+		printk(LOG_INFO, "vm: no guest module (module2 ... linux|multiboot <args>); VPs stay idle\n");
 		vm->vps[0]->state = VP_STOPPED;
-	} else if (!multiboot_load(vm, vm->vps[0], bi, mod, args)) {
+	} else if (!loaded) {
 		printk(LOG_ERR, "vm: the guest could not be loaded; VPs stay idle\n");
 		vm->vps[0]->state = VP_STOPPED;
 	}
