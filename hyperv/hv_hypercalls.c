@@ -1,10 +1,256 @@
-/* The hypercall exit: input decoding (hv_hypercall_input.c) and the calls.
- * TLFS sections cited as in the digest. */
+/* The hypercall exit: gather the registers, validate (hv_hypercall_input.c),
+ * copy the input in, run the call from a table, write the result value and
+ * decide between completion (RIP past the VMCALL) and continuation (RIP left
+ * on it, TLFS "Hypercall Continuation", digest 3.8).  TLFS sections are cited
+ * as in the digest. */
 #include "hyperv/hv_hypercalls.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "hyperv/hv_defs.h"
+#include "hyperv/hv_hypercall_fast.h"
 #include "hyperv/hv_hypercall_input.h"
 #include "hyperv/hv_partition.h"
+#include "kernel/lib/string.h"
+#include "kernel/lib/unaligned.h"
+#include "kernel/printk.h"
+#include "kernel/vm/guest_mem.h"
+#include "kernel/vm/vp_apic.h"
+#include "kernel/vm/vp_flush.h"
+#include "kernel/vm/vp_xmm.h"
+
+/* How long one attempt of a flush waits for the targets to leave guest mode.
+ * A kicked VP exits within microseconds; a target that does not (its CPU
+ * stuck with interrupts off) makes the caller re-issue the call rather than
+ * hang this CPU. */
+#define HC_FLUSH_WAIT_US 20000
+/* TLFS: a hypercall should return within about 50 us; rep calls continue
+ * after that many microseconds of work (digest 3.8). */
+#define HC_REP_BUDGET_US 50
+/* VMCALL / VMMCALL (digest 3.2). */
+#define HC_INSN_LEN 3
+
+/* One call in progress. */
+struct hc_call {
+	struct vp *vp;
+	const struct hv_hc_plan *plan;
+	const struct hv_hc_request *req;
+	const u8 *in;	   /* plan->in_len bytes of input */
+	u16 reps_done;	   /* rep calls: absolute index reached */
+	bool continue_later; /* leave RIP on the VMCALL (continuation) */
+};
+
+typedef u16 (*hc_handler_fn)(struct hc_call *c);
+
+/* Per VP: memory input is at most one page (hv_hc_check refuses a list that
+ * crosses one). */
+static u8 hc_input[HV_MAX_CPUS][HV_PAGE_SIZE] __attribute__((aligned(8)));
+
+/* ---- guest memory rules (digest 3.6) ---------------------------------------- */
+
+/* Input and output must be ordinary guest RAM.  hv_hc_check already refused
+ * GPAs beyond the GPA space with INVALID_ALIGNMENT; a GPA inside it that is
+ * not RAM (a device window, the hypervisor's own frames, an overlay page) is
+ * given the same answer (KVM says INVALID_HYPERCALL_INPUT when its copy
+ * fails; the TLFS would raise a memory intercept, which this partition has
+ * nobody to send to). */
+static bool gpa_is_plain_ram(u64 gpa, u32 len)
+{
+	return len == 0 || (guest_mem_is_ram(&the_vm, gpa, len) && !hv_overlay_at(gpa));
+}
+
+static u16 write_output(struct hc_call *c, u32 offset, const void *data, u32 len)
+{
+	if (!guest_write_gpa(&the_vm, c->req->out_gpa + offset, data, len))
+		return HV_STATUS_INVALID_ALIGNMENT; /* checked before the call ran */
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- the calls ------------------------------------------------------------------ */
+
+/* HvCallNotifyLongSpinWait (digest 4.4): advisory.  With one VP per CPU there
+ * is nothing to yield to. */
+static u16 hc_notify_long_spin_wait(struct hc_call *c)
+{
+	(void)c;
+	return HV_STATUS_SUCCESS;
+}
+
+/* HvCallFlushVirtualAddressSpace/List and their Ex forms (digest 4.3, 8).
+ * Every target's whole ASID/VPID is flushed: flushing more than asked is
+ * always allowed (8.1, 8.5), so AddressSpace, the non-global flag and the GVA
+ * ranges only have to be valid, and a List call completes all its reps at
+ * once. */
+static u16 hc_flush(struct hc_call *c)
+{
+	struct hv_flush_request r;
+	struct vp_mask targets;
+
+	u16 st = hv_flush_decode(&c->plan->in, c->in, c->plan->in_len, false, &r);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	hv_vp_set_to_mask(&r.targets, the_vm.vp_count, targets.bits, VP_MASK_WORDS);
+	if (!vp_flush_vps(c->vp, &targets, HC_FLUSH_WAIT_US)) {
+		/* Not done: the guest re-executes the call (digest 3.8; a simple
+		 * call may continue too). */
+		printk(LOG_WARN, "vp%u: %s: a target VP did not leave guest mode within %u us; the call continues\n",
+		       c->vp->index, c->plan->info->name, HC_FLUSH_WAIT_US);
+		c->continue_later = true;
+		return HV_STATUS_SUCCESS;
+	}
+	if (r.list)
+		c->reps_done = r.gva_end;
+	return HV_STATUS_SUCCESS;
+}
+
+/* Only VTL0 exists: a target VTL other than the caller's own is invalid. */
+static bool target_vtl_ok(const struct vp *vp, u8 input_vtl)
+{
+	return !(input_vtl & HV_INPUT_VTL_USE_TARGET) ||
+	       (input_vtl & HV_INPUT_VTL_TARGET_MASK) == vp->active_vtl;
+}
+
+/* HvCallSendSyntheticClusterIpi(Ex) (digest 4.5): a fixed, edge-triggered
+ * interrupt in each target's local APIC. */
+static u16 hc_send_ipi(struct hc_call *c)
+{
+	struct hv_ipi_request r;
+	u64 targets[VP_MASK_WORDS];
+
+	u16 st = hv_ipi_decode(&c->plan->in, c->in, c->plan->in_len, &r);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (!target_vtl_ok(c->vp, r.target_vtl))
+		return HV_STATUS_INVALID_PARAMETER;
+	hv_vp_set_to_mask(&r.targets, the_vm.vp_count, targets, VP_MASK_WORDS);
+	for (u32 i = 0; i < the_vm.vp_count; i++) {
+		if ((targets[i / 64] >> (i % 64)) & 1)
+			vp_apic_raise(the_vm.vps[i], (u8)r.vector);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* HvCallGetVpIndexFromApicId (digest 4.19, rep): [DISPUTED #2] 4-byte input
+ * and output elements (OVMM).  An APIC ID no VP has -> INVALID_PARAMETER. */
+static u16 hc_get_vp_index_from_apic_id(struct hc_call *c)
+{
+	const struct hv_hc_input *in = &c->plan->in;
+	u32 apic_ids[HV_MAX_CPUS];
+	u8 vtl;
+
+	u16 st = hv_get_vp_index_decode(c->in, c->plan->in_len, &vtl);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (!target_vtl_ok(c->vp, vtl))
+		return HV_STATUS_INVALID_PARAMETER;
+	for (u32 i = 0; i < the_vm.vp_count; i++)
+		apic_ids[i] = the_vm.vps[i]->apic_id;
+
+	u64 deadline = tsc_deadline_us(HC_REP_BUDGET_US);
+	for (u16 i = in->rep_start; i < in->rep_count; i++) {
+		u32 apic_id;
+		if (i > in->rep_start && tsc_passed(deadline)) {
+			c->continue_later = true;
+			return HV_STATUS_SUCCESS;
+		}
+		st = hv_get_vp_index_apic_id(c->in, c->plan->in_len, i, &apic_id);
+		if (st != HV_STATUS_SUCCESS)
+			return st;
+		s32 vp_index = hv_vp_index_of_apic_id(apic_ids, the_vm.vp_count, apic_id);
+		if (vp_index < 0)
+			return HV_STATUS_INVALID_PARAMETER;
+		u32 out = (u32)vp_index;
+		st = write_output(c, (u32)i * 4, &out, sizeof(out));
+		if (st != HV_STATUS_SUCCESS)
+			return st;
+		c->reps_done = (u16)(i + 1);
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* HvExtCallQueryCapabilities (digest 3.10, 4.23): no extended call beyond
+ * this one is implemented, so the mask is 0 (as KVM). */
+static u16 hc_ext_query_capabilities(struct hc_call *c)
+{
+	u64 caps = 0;
+	return write_output(c, 0, &caps, sizeof(caps));
+}
+
+/* Calls the table does not list (PostMessage and SignalEvent among them until
+ * the SynIC provides hv_synic_post_message/hv_synic_signal_event) answer
+ * HV_STATUS_INVALID_HYPERCALL_CODE, whatever else is wrong with them. */
+static const hc_handler_fn hc_handlers[] = {
+	[HvCallFlushVirtualAddressSpace] = hc_flush,
+	[HvCallFlushVirtualAddressList] = hc_flush,
+	[HvCallNotifyLongSpinWait] = hc_notify_long_spin_wait,
+	[HvCallSendSyntheticClusterIpi] = hc_send_ipi,
+	[HvCallFlushVirtualAddressSpaceEx] = hc_flush,
+	[HvCallFlushVirtualAddressListEx] = hc_flush,
+	[HvCallSendSyntheticClusterIpiEx] = hc_send_ipi,
+	[HvCallGetVpIndexFromApicId] = hc_get_vp_index_from_apic_id,
+};
+
+static hc_handler_fn handler_for(u16 code)
+{
+	if (code == HvExtCallQueryCapabilities)
+		return hc_ext_query_capabilities;
+	return code < ARRAY_SIZE(hc_handlers) ? hc_handlers[code] : NULL;
+}
+
+/* ---- the exit ------------------------------------------------------------------- */
+
+/* Copies the input: from guest RAM, or from the registers of a fast call. */
+static u16 fetch_input(struct vp *vp, const struct hv_hc_request *req, const struct hv_hc_plan *plan,
+		       u8 *buf)
+{
+	if (plan->in.fast) {
+		struct hv_hc_fast_regs regs = {0};
+		if (req->long_mode) {
+			regs.pair0[0] = vp->gpr[VP_RDX];
+			regs.pair0[1] = vp->gpr[VP_R8];
+			/* hv_hc_check allowed XMM input only when offered. */
+			if (plan->uses_xmm)
+				vp_read_xmm(vp, regs.xmm);
+		} else {
+			regs.pair0[0] = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
+			regs.pair0[1] = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
+		}
+		hv_hc_fast_input(&regs, buf, plan->in_len);
+		return HV_STATUS_SUCCESS;
+	}
+	if (!gpa_is_plain_ram(req->in_gpa, plan->in_len) ||
+	    !gpa_is_plain_ram(req->out_gpa, plan->out_len)) {
+		printk(LOG_INFO, "vp%u: %s: input %llx+%u or output %llx+%u is not guest RAM\n",
+		       vp->index, plan->info->name, (unsigned long long)req->in_gpa, plan->in_len,
+		       (unsigned long long)req->out_gpa, plan->out_len);
+		return HV_STATUS_INVALID_ALIGNMENT;
+	}
+	if (plan->in_len && !guest_read_gpa(&the_vm, req->in_gpa, buf, plan->in_len))
+		return HV_STATUS_INVALID_ALIGNMENT;
+	return HV_STATUS_SUCCESS;
+}
+
+static void set_result(struct vp *vp, bool long_mode, u64 result)
+{
+	if (long_mode) {
+		vp->gpr[VP_RAX] = result;
+	} else {
+		vp->gpr[VP_RDX] = result >> 32;
+		vp->gpr[VP_RAX] = (u32)result;
+	}
+}
+
+/* Continuation (digest 3.8): RCX (EDX:EAX for 32-bit callers) gets the input
+ * value with the new rep start index, and RIP stays on the VMCALL so that the
+ * guest, after any pending interrupt, issues the rest. */
+static void set_continuation(struct vp *vp, bool long_mode, u64 control)
+{
+	if (long_mode) {
+		vp->gpr[VP_RCX] = control;
+	} else {
+		vp->gpr[VP_RDX] = control >> 32;
+		vp->gpr[VP_RAX] = (u32)control;
+	}
+}
 
 enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 {
@@ -38,24 +284,38 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 		req.in_gpa = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
 		req.out_gpa = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
 	}
-	switch (hv_hc_check(&req, &hv_partition_features, &plan, &status)) {
-	case HV_HC_INJECT_UD:
+	enum hv_hc_verdict verdict = hv_hc_check(&req, &hv_partition_features, &plan, &status);
+	if (verdict == HV_HC_INJECT_UD) {
 		vp_inject_ud(vp);
 		return EXIT_RESUME;
-	case HV_HC_COMPLETE:
-		break;
-	case HV_HC_PROCEED:
-		/* The only call implemented without interrupts or guest SMP. */
-		status = plan.in.code == HvCallNotifyLongSpinWait ? HV_STATUS_SUCCESS
-								   : HV_STATUS_INVALID_HYPERCALL_CODE;
-		break;
 	}
-	u64 result = hv_hc_result(status, 0);
-	if (long_mode) {
-		vp->gpr[VP_RAX] = result;
-	} else {
-		vp->gpr[VP_RDX] = result >> 32;
-		vp->gpr[VP_RAX] = (u32)result;
+	hc_handler_fn handler = handler_for((u16)(req.control & HV_HYPERCALL_CODE_MASK));
+	struct hc_call call = {.vp = vp, .plan = &plan, .req = &req};
+	if (!handler) {
+		status = HV_STATUS_INVALID_HYPERCALL_CODE;
+	} else if (verdict == HV_HC_PROCEED) {
+		u8 *buf = hc_input[vp->index];
+		status = fetch_input(vp, &req, &plan, buf);
+		if (status == HV_STATUS_SUCCESS) {
+			call.in = buf;
+			call.reps_done = plan.in.rep_start;
+			status = handler(&call);
+		}
 	}
-	return exit_skip_instruction(vp, exit);
+	/* A rep call reports the reps it completed, also when it failed part
+	 * way: the first ones stand (digest 3.4). */
+	u16 reps = plan.info && plan.info->kind == HV_HC_REP && verdict == HV_HC_PROCEED
+			   ? call.reps_done
+			   : 0;
+	if (call.continue_later && status == HV_STATUS_SUCCESS) {
+		set_continuation(vp, long_mode, hv_hc_with_rep_start(req.control, reps));
+		return EXIT_RESUME;
+	}
+	set_result(vp, long_mode, hv_hc_result(status, reps));
+	/* VMCALL and VMMCALL are 3 bytes (0F 01 C1/D9; OVMM advances RIP by 3).
+	 * Without a length from the hardware (QEMU's SVM leaves next-RIP
+	 * empty here), do not decode at RIP: that reads the RAM under the
+	 * hypercall overlay page, not the page's instructions. */
+	vp_advance_rip(vp, exit->insn_len ? exit->insn_len : HC_INSN_LEN);
+	return EXIT_RESUME;
 }

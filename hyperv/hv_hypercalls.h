@@ -5,7 +5,12 @@
 #include "hyperv/hv_cpuid.h"
 
 /* The features the calls in hv_hypercalls.c implement (see HV_IMPLEMENTED in
- * hv_partition.c): none beyond the hypercall page itself yet. */
-#define HV_IMPLEMENTED_HYPERCALLS 0ULL
+ * hv_partition.c): PV TLB flush (local and remote hints), PV IPIs, the Ex
+ * forms with sparse VP sets, XMM fast input, and the extended hypercalls
+ * (QueryCapabilities).  PostMessage and SignalEvent are not among them: they
+ * wait for the SynIC. */
+#define HV_IMPLEMENTED_HYPERCALLS                                                         \
+	(HV_FEAT(HV_FEAT_TLBFLUSH) | HV_FEAT(HV_FEAT_IPI) | HV_FEAT(HV_FEAT_EX_MASKS) |      \
+	 HV_FEAT(HV_FEAT_XMM_INPUT) | HV_FEAT(HV_FEAT_EXT_HYPERCALLS))
 
 #endif

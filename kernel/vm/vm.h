@@ -100,8 +100,16 @@ struct vp {
 	u64 gpr[VP_GPR_COUNT];
 	u64 exits;
 	u64 exits_by_reason[VM_EXIT_REASON_COUNT];
-	/* Set by the core when guest-visible translations changed. */
+	/* Set by the core (any CPU) when guest-visible translations changed;
+	 * the VP loop takes it with an atomic exchange (kernel/vm/vp_flush.c). */
 	bool flush_pending;
+	/* PV TLB flush requests from other VPs (kernel/vm/vp_flush.h): others
+	 * bump tlb_flush_requested; the VP records in tlb_flush_served what it
+	 * has flushed for, and keeps in_guest set from its last pre-entry check
+	 * until the exit. */
+	u32 tlb_flush_requested;
+	u32 tlb_flush_served;
+	bool in_guest;
 	/* Shadow of guest state the hypervisor emulates. */
 	u64 guest_efer; /* what the guest believes EFER is */
 	u64 mtrr_def_type;

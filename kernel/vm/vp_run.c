@@ -21,6 +21,7 @@
 #include "kernel/vm/exits.h"
 #include "kernel/vm/vp_apic.h"
 #include "kernel/vm/vp_ctl.h"
+#include "kernel/vm/vp_flush.h"
 #include "kernel/host_timer.h"
 
 /* Exits of the trace printed by vm_stop and by a panic. */
@@ -386,12 +387,13 @@ void vp_run_loop(struct vp *vp)
 			__asm__ volatile("sti; hlt; cli" ::: "memory");
 			continue;
 		}
-		if (vp->flush_pending) {
-			vp->flush_pending = false;
-			vm_backend->flush_tlb(vp, TLB_FLUSH_GUEST_SLAT);
-		}
 		vp_apic_prepare_entry(vp);
+		/* Marks the VP in guest mode, then queues the flushes asked of
+		 * it (PV TLB flush from other VPs, the core's SLAT flag); the
+		 * order is what makes a remote flush synchronous (vp_flush.h). */
+		vp_flush_before_entry(vp);
 		vm_backend->run(vp, &exit);
+		vp_flush_after_exit(vp);
 		vp_apic_after_exit(vp);
 		vp->exits++;
 		vp->exits_by_reason[exit.reason]++;
