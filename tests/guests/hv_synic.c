@@ -1,0 +1,450 @@
+/*
+ * hv_synic: the per-VP Hv#1 interface (hyperv/hv_synic.h): SynIC MSRs, message
+ * slots with MessagePending and EOM re-delivery, synthetic timers in one-shot,
+ * periodic and direct modes, AutoEOI, the VP assist page, the EOI/ICR/TPR MSRs,
+ * the frequency MSRs, VP_RUNTIME, GUEST_IDLE, and hostile inputs.  Each RESULT
+ * names the section of the TLFS digest whose rule it checks.
+ *
+ * Command line: `narrow` means the hypervisor runs with hv_features= turning
+ * these features off: then every one of these MSRs must #GP (digest 1.4) and
+ * nothing else is tested.
+ *
+ * Every wait is bounded by TIME_REF_COUNT, so a missing interrupt is a FAIL,
+ * never a hang.
+ */
+#include "guest.h"
+#include "irq.h"
+#include "lapic.h"
+
+const char guest_name[] = "hv_synic";
+
+#define MSR_VP_RUNTIME 0x40000010
+#define MSR_RESET 0x40000003
+#define MSR_TIME_REF_COUNT 0x40000020
+#define MSR_TSC_FREQUENCY 0x40000022
+#define MSR_APIC_FREQUENCY 0x40000023
+#define MSR_EOI 0x40000070
+#define MSR_ICR 0x40000071
+#define MSR_TPR 0x40000072
+#define MSR_VP_ASSIST_PAGE 0x40000073
+#define MSR_SCONTROL 0x40000080
+#define MSR_SVERSION 0x40000081
+#define MSR_SIEFP 0x40000082
+#define MSR_SIMP 0x40000083
+#define MSR_EOM 0x40000084
+#define MSR_SINT(n) (0x40000090 + (n))
+#define MSR_STIMER_CONFIG(n) (0x400000B0 + 2 * (n))
+#define MSR_STIMER_COUNT(n) (0x400000B1 + 2 * (n))
+#define MSR_GUEST_IDLE 0x400000F0
+
+#define PRIV_RUNTIME (1u << 0)
+#define PRIV_SYNIC (1u << 2)
+#define PRIV_STIMER (1u << 3)
+#define PRIV_INTR_CTRL (1u << 4)
+#define PRIV_RESET (1u << 7)
+#define PRIV_IDLE (1u << 10)
+#define PRIV_FREQ (1u << 11)
+#define EDX_STIMER_DIRECT (1u << 19)
+
+#define SINT_MASKED (1ULL << 16)
+#define SINT_AUTO_EOI (1ULL << 17)
+#define ST_ENABLE (1ULL << 0)
+#define ST_PERIODIC (1ULL << 1)
+#define ST_AUTO_ENABLE (1ULL << 3)
+#define ST_DIRECT (1ULL << 12)
+#define ST_VECTOR(v) ((u64)(v) << 4)
+#define ST_SINT(n) ((u64)(n) << 16)
+#define TIMER_EXPIRED 0x80000010u
+#define MSG_PENDING 0x01
+
+/* Vectors: one per test, so a late interrupt from one cannot count in the next. */
+#define VEC_SINT_MSG 0x62
+#define VEC_SINT_PERIODIC 0x63
+#define VEC_SINT_AUTO 0x74
+#define VEC_DIRECT 0x70
+#define VEC_IDLE 0x71
+#define VEC_ICR 0x58
+#define SINT_MSG 2
+#define SINT_PERIODIC 3
+#define SINT_AUTO 4
+
+#define MS 10000ULL /* reference time units (100 ns) per millisecond */
+
+struct message {
+	volatile u32 type;
+	volatile u8 payload_size;
+	volatile u8 flags;
+	u16 reserved;
+	u64 origination;
+	volatile u32 timer_index;
+	u32 reserved2;
+	volatile u64 expiration;
+	volatile u64 delivery;
+	u8 rest[256 - 40];
+};
+
+static struct message sim[16] __attribute__((aligned(4096)));
+static u8 sief[4096] __attribute__((aligned(4096)));
+static volatile u32 assist[1024] __attribute__((aligned(4096)));
+
+static volatile u32 hits[256];
+static volatile u64 hit_ref[256];
+static volatile bool isr_seen_in_handler;
+
+void site_wrmsr(void *), site_rdmsr(void *);
+extern char at_wrmsr[], at_rdmsr[];
+/* arg: {msr, lo, hi} */
+__asm__(".text\n"
+	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
+	"\tmov 4(%ebx), %eax\n\tmov 8(%ebx), %edx\nat_wrmsr: wrmsr\n\tpop %ebx\n\tret\n"
+	".globl site_rdmsr\nsite_rdmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
+	"at_rdmsr: rdmsr\n\tpop %ebx\n\tret\n");
+
+static bool wrmsr_gp(u32 msr, u64 value)
+{
+	u32 arg[3] = {msr, (u32)value, (u32)(value >> 32)};
+	struct trap t;
+	return trap_run(site_wrmsr, arg, &t) == VEC_GP && t.eip == (u32)at_wrmsr;
+}
+
+static bool rdmsr_gp(u32 msr)
+{
+	u32 arg[1] = {msr};
+	struct trap t;
+	return trap_run(site_rdmsr, arg, &t) == VEC_GP && t.eip == (u32)at_rdmsr;
+}
+
+static u64 ref_now(void)
+{
+	return rdmsr(MSR_TIME_REF_COUNT);
+}
+
+/* Waits with interrupts on until hits[vector] reaches n or `ms` pass. */
+static bool wait_hits(u32 vector, u32 n, u64 ms)
+{
+	u64 end = ref_now() + ms * MS;
+	irq_enable();
+	while (hits[vector] < n && ref_now() < end)
+		cpu_relax();
+	irq_disable();
+	return hits[vector] >= n;
+}
+
+static void eoi_msr_handler(u32 vector)
+{
+	hits[vector]++;
+	hit_ref[vector] = ref_now();
+	wrmsr(MSR_EOI, 0);
+}
+
+/* Periodic timer messages: empty the slot, EOM if more wait, EOI (digest 7.4). */
+static void periodic_handler(u32 vector)
+{
+	hits[vector]++;
+	sim[SINT_PERIODIC].type = 0;
+	__asm__ volatile("mfence" ::: "memory");
+	if (sim[SINT_PERIODIC].flags & MSG_PENDING)
+		wrmsr(MSR_EOM, 0);
+	wrmsr(MSR_EOI, 0);
+}
+
+/* AutoEOI: the vector must not be in service while its handler runs, and the
+ * handler does not EOI (digest 7.6). */
+static void auto_eoi_handler(u32 vector)
+{
+	hits[vector]++;
+	isr_seen_in_handler = lapic_vector_bit(LAPIC_ISR, vector);
+}
+
+static void narrow_tests(void)
+{
+	static const u32 msrs[] = {MSR_VP_RUNTIME, MSR_RESET, MSR_TSC_FREQUENCY, MSR_APIC_FREQUENCY,
+				   MSR_EOI, MSR_ICR, MSR_TPR, MSR_VP_ASSIST_PAGE, MSR_SCONTROL,
+				   MSR_SVERSION, MSR_SIEFP, MSR_SIMP, MSR_EOM, MSR_SINT(0),
+				   MSR_SINT(15), MSR_STIMER_CONFIG(0), MSR_STIMER_COUNT(3),
+				   MSR_GUEST_IDLE};
+	u32 a, b, c, d;
+	cpuid(0x40000003, 0, &a, &b, &c, &d);
+	test_result("narrowed-privileges-1.4",
+		    !(a & (PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
+			   PRIV_IDLE | PRIV_FREQ)) && !(d & EDX_STIMER_DIRECT),
+		    "privileges %08x edx %08x", a, d);
+	u32 bad = 0;
+	for (u32 i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+		if (!rdmsr_gp(msrs[i]) || !wrmsr_gp(msrs[i], 0)) {
+			note("MSR %x did not #GP", msrs[i]);
+			bad++;
+		}
+	}
+	test_result("msrs-gp-when-not-offered-1.4", bad == 0, "%u MSRs answered", bad);
+}
+
+static void static_msr_tests(void)
+{
+	u32 a, b, c, d;
+	cpuid(0x40000003, 0, &a, &b, &c, &d);
+	note("privileges %08x:%08x features edx %08x", b, a, d);
+	test_result("privileges-offered-1.4",
+		    (a & (PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
+			  PRIV_IDLE | PRIV_FREQ)) ==
+				(PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
+				 PRIV_IDLE | PRIV_FREQ) &&
+			    (d & EDX_STIMER_DIRECT),
+		    "privileges %08x edx %08x", a, d);
+	test_result("sversion-2.11", rdmsr(MSR_SVERSION) == 1 && wrmsr_gp(MSR_SVERSION, 1),
+		    "SVERSION %llx", rdmsr(MSR_SVERSION));
+	bool sints_reset = true;
+	for (u32 i = 0; i < 16; i++)
+		sints_reset &= rdmsr(MSR_SINT(i)) == SINT_MASKED;
+	test_result("sint-reset-value-7.1",
+		    sints_reset && rdmsr(MSR_SCONTROL) == 0 && rdmsr(MSR_SIMP) == 0 &&
+			    rdmsr(MSR_STIMER_CONFIG(0)) == 0,
+		    "SINT0 %llx SCONTROL %llx", rdmsr(MSR_SINT(0)), rdmsr(MSR_SCONTROL));
+	test_result("sint-low-vector-gp-2.11", wrmsr_gp(MSR_SINT(1), 0x0F) && !wrmsr_gp(MSR_SINT(1), 0x0F | SINT_MASKED),
+		    "SINT1 %llx", rdmsr(MSR_SINT(1)));
+	wrmsr(MSR_SINT(1), SINT_MASKED);
+	test_result("eom-reads-zero-2.11", rdmsr(MSR_EOM) == 0, "EOM %llx", rdmsr(MSR_EOM));
+	test_result("simp-reserved-bits-gp-2.11",
+		    wrmsr_gp(MSR_SIMP, (u32)sim | 1 | 0x10) && wrmsr_gp(MSR_SIEFP, (u32)sief | 0x2),
+		    "no #GP");
+	test_result("simp-beyond-maxphyaddr-gp-2.11", wrmsr_gp(MSR_SIMP, (1ULL << 52) | 1),
+		    "no #GP");
+	u64 tsc_hz = rdmsr(MSR_TSC_FREQUENCY), apic_hz = rdmsr(MSR_APIC_FREQUENCY);
+	note("TSC_FREQUENCY %llu APIC_FREQUENCY %llu", tsc_hz, apic_hz);
+	test_result("frequencies-2.8",
+		    tsc_hz > 1000000 && apic_hz == 100000000ULL && wrmsr_gp(MSR_TSC_FREQUENCY, 1) &&
+			    wrmsr_gp(MSR_APIC_FREQUENCY, 1),
+		    "TSC %llu APIC %llu", tsc_hz, apic_hz);
+	u64 r0 = rdmsr(MSR_VP_RUNTIME);
+	tsc_delay_us(1000);
+	u64 r1 = rdmsr(MSR_VP_RUNTIME);
+	test_result("vp-runtime-2.1", r1 > r0 && wrmsr_gp(MSR_VP_RUNTIME, 0), "%llu then %llu", r0, r1);
+	test_result("reset-msr-2.5", rdmsr(MSR_RESET) == 0 && wrmsr_gp(MSR_RESET, 2) &&
+					     !wrmsr_gp(MSR_RESET, 0),
+		    "RESET %llx", rdmsr(MSR_RESET));
+	test_result("guest-idle-write-gp-2.14", wrmsr_gp(MSR_GUEST_IDLE, 0), "no #GP");
+	test_result("stimer-config-reserved-gp-2.12",
+		    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_SINT(2) | (1ULL << 13)) &&
+			    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_SINT(2) | (1ULL << 40)) &&
+			    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_DIRECT | ST_VECTOR(0x0F) | ST_ENABLE),
+		    "no #GP");
+	wrmsr(MSR_STIMER_CONFIG(0), ST_ENABLE | ST_AUTO_ENABLE);
+	test_result("stimer-enable-without-sint-7.8", rdmsr(MSR_STIMER_CONFIG(0)) == ST_AUTO_ENABLE,
+		    "CONFIG %llx", rdmsr(MSR_STIMER_CONFIG(0)));
+	wrmsr(MSR_STIMER_CONFIG(0), 0);
+}
+
+static void apic_msr_tests(void)
+{
+	wrmsr(MSR_TPR, 0x20);
+	bool tpr_ok = rdmsr(MSR_TPR) == 0x20 && lapic_read(LAPIC_TPR) == 0x20;
+	wrmsr(MSR_TPR, 0);
+	test_result("tpr-msr-2.9", tpr_ok && wrmsr_gp(MSR_TPR, 0x100) && lapic_read(LAPIC_TPR) == 0,
+		    "TPR %llx", rdmsr(MSR_TPR));
+	test_result("eoi-msr-write-only-2.9", rdmsr_gp(MSR_EOI) && wrmsr_gp(MSR_EOI, 1ULL << 32),
+		    "no #GP");
+	/* A self-IPI through the ICR MSR, retired through the EOI MSR. */
+	irq_set_handler(VEC_ICR, eoi_msr_handler);
+	wrmsr(MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | VEC_ICR);
+	bool got = wait_hits(VEC_ICR, 1, 100);
+	test_result("icr-eoi-msrs-2.9", got && !lapic_vector_bit(LAPIC_ISR, VEC_ICR),
+		    "hits %u, ISR %d", hits[VEC_ICR], lapic_vector_bit(LAPIC_ISR, VEC_ICR));
+}
+
+static void synic_enable(void)
+{
+	memset(sim, 0xEE, sizeof(sim)); /* RAM under the overlay */
+	wrmsr(MSR_SIMP, (u32)sim | 1);
+	wrmsr(MSR_SIEFP, (u32)sief | 1);
+	wrmsr(MSR_SCONTROL, 1);
+	test_result("simp-overlay-cleared-7.1",
+		    rdmsr(MSR_SIMP) == ((u32)sim | 1) && sim[0].type == 0 && sim[15].type == 0,
+		    "SIMP %llx slot0 type %x", rdmsr(MSR_SIMP), sim[0].type);
+	test_result("overlays-overlap-gp-7.1", wrmsr_gp(MSR_SIEFP, (u32)sim | 1),
+		    "SIEFP over the SIM page accepted");
+	sim[9].origination = 0x1234;
+	test_result("simp-rw-7.1", sim[9].origination == 0x1234, "the SIM page is not writable");
+	sim[9].origination = 0;
+}
+
+/* One-shot message timer: expiry never early, the message's fields, Enable
+ * cleared (digest 7.7, 7.8); then a second expiry finding the slot busy sets
+ * MessagePending and is delivered after EOM (7.3, 7.4). */
+static void stimer_message_tests(void)
+{
+	irq_set_handler(VEC_SINT_MSG, eoi_msr_handler);
+	wrmsr(MSR_SINT(SINT_MSG), VEC_SINT_MSG);
+	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_MSG));
+	u64 due = ref_now() + 2 * MS;
+	wrmsr(MSR_STIMER_COUNT(0), due);
+	test_result("stimer-auto-enable-7.8", rdmsr(MSR_STIMER_CONFIG(0)) & ST_ENABLE, "CONFIG %llx",
+		    rdmsr(MSR_STIMER_CONFIG(0)));
+	bool got = wait_hits(VEC_SINT_MSG, 1, 200);
+	struct message *m = &sim[SINT_MSG];
+	test_result("stimer-oneshot-message-7.7",
+		    got && m->type == TIMER_EXPIRED && m->payload_size == 24 && m->timer_index == 0 &&
+			    m->expiration == due && m->delivery >= due && m->origination == 0,
+		    "hits %u type %x size %u index %u exp %llu (due %llu) delivery %llu", hits[VEC_SINT_MSG],
+		    m->type, m->payload_size, m->timer_index, m->expiration, due, m->delivery);
+	test_result("stimer-never-early-7.8", got && hit_ref[VEC_SINT_MSG] >= due,
+		    "interrupt at %llu, due %llu", hit_ref[VEC_SINT_MSG], due);
+	test_result("stimer-oneshot-disables-7.8", !(rdmsr(MSR_STIMER_CONFIG(0)) & ST_ENABLE),
+		    "CONFIG %llx", rdmsr(MSR_STIMER_CONFIG(0)));
+
+	/* The slot is still full: timer 1 expires into it. */
+	wrmsr(MSR_STIMER_CONFIG(1), ST_AUTO_ENABLE | ST_SINT(SINT_MSG));
+	u64 due1 = ref_now() + 1 * MS;
+	wrmsr(MSR_STIMER_COUNT(1), due1);
+	u64 end = ref_now() + 100 * MS;
+	while (!(m->flags & MSG_PENDING) && ref_now() < end)
+		cpu_relax();
+	test_result("message-pending-set-7.3",
+		    (m->flags & MSG_PENDING) && m->timer_index == 0 && hits[VEC_SINT_MSG] == 1,
+		    "flags %x index %u hits %u", m->flags, m->timer_index, hits[VEC_SINT_MSG]);
+	m->type = 0;
+	__asm__ volatile("mfence" ::: "memory");
+	wrmsr(MSR_EOM, 0);
+	got = wait_hits(VEC_SINT_MSG, 2, 100);
+	test_result("eom-redelivers-7.4",
+		    got && m->type == TIMER_EXPIRED && m->timer_index == 1 && m->expiration == due1 &&
+			    !(m->flags & MSG_PENDING),
+		    "hits %u type %x index %u flags %x", hits[VEC_SINT_MSG], m->type, m->timer_index,
+		    m->flags);
+	m->type = 0;
+	wrmsr(MSR_EOM, 0); /* nothing queued: a no-op */
+	test_result("eom-empty-noop-7.3", !wait_hits(VEC_SINT_MSG, 3, 5) && m->type == 0,
+		    "hits %u", hits[VEC_SINT_MSG]);
+}
+
+static void stimer_periodic_test(void)
+{
+	irq_set_handler(VEC_SINT_PERIODIC, periodic_handler);
+	wrmsr(MSR_SINT(SINT_PERIODIC), VEC_SINT_PERIODIC);
+	wrmsr(MSR_STIMER_CONFIG(2), ST_PERIODIC | ST_AUTO_ENABLE | ST_SINT(SINT_PERIODIC));
+	u64 start = ref_now();
+	wrmsr(MSR_STIMER_COUNT(2), 2 * MS);
+	wait_hits(VEC_SINT_PERIODIC, 1000, 20);
+	u64 elapsed = ref_now() - start;
+	wrmsr(MSR_STIMER_COUNT(2), 0); /* COUNT 0 stops it (7.8) */
+	u32 n = hits[VEC_SINT_PERIODIC];
+	bool stopped = !(rdmsr(MSR_STIMER_CONFIG(2)) & ST_ENABLE);
+	wait_hits(VEC_SINT_PERIODIC, n + 1, 10);
+	u32 rem;
+	u64 most = udivmod64(elapsed, 2 * MS, &rem);
+	test_result("stimer-periodic-7.8",
+		    n >= 3 && n <= most && stopped && hits[VEC_SINT_PERIODIC] <= n + 1,
+		    "%u expirations in %llu units (at most %llu), stopped %d, later %u", n, elapsed,
+		    most, stopped, hits[VEC_SINT_PERIODIC]);
+}
+
+static void stimer_direct_test(void)
+{
+	irq_set_handler(VEC_DIRECT, eoi_msr_handler);
+	wrmsr(MSR_STIMER_CONFIG(3), ST_DIRECT | ST_VECTOR(VEC_DIRECT) | ST_AUTO_ENABLE);
+	u64 due = ref_now() + 1 * MS;
+	wrmsr(MSR_STIMER_COUNT(3), due);
+	bool got = wait_hits(VEC_DIRECT, 1, 200);
+	test_result("stimer-direct-mode-7.8", got && hit_ref[VEC_DIRECT] >= due,
+		    "hits %u at %llu due %llu", hits[VEC_DIRECT], hit_ref[VEC_DIRECT], due);
+}
+
+static void auto_eoi_test(void)
+{
+	irq_set_handler(VEC_SINT_AUTO, auto_eoi_handler);
+	wrmsr(MSR_SINT(SINT_AUTO), VEC_SINT_AUTO | SINT_AUTO_EOI);
+	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_AUTO));
+	wrmsr(MSR_STIMER_COUNT(0), ref_now() + 1 * MS);
+	bool got = wait_hits(VEC_SINT_AUTO, 1, 200);
+	test_result("auto-eoi-7.6",
+		    got && !isr_seen_in_handler && !lapic_vector_bit(LAPIC_ISR, VEC_SINT_AUTO) &&
+			    lapic_read(LAPIC_PPR) == 0 && sim[SINT_AUTO].type == TIMER_EXPIRED,
+		    "hits %u, ISR in handler %d, PPR %x", hits[VEC_SINT_AUTO], isr_seen_in_handler,
+		    lapic_read(LAPIC_PPR));
+	sim[SINT_AUTO].type = 0;
+	wrmsr(MSR_SINT(SINT_AUTO), SINT_MASKED);
+}
+
+/* Masked SINT: the message lands, no interrupt (7.3 step 2). */
+static void masked_sint_test(void)
+{
+	wrmsr(MSR_SINT(5), SINT_MASKED | 0x75);
+	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(5));
+	u64 due = ref_now() + 1 * MS;
+	wrmsr(MSR_STIMER_COUNT(0), due);
+	bool irq = wait_hits(0x75, 1, 10);
+	test_result("masked-sint-message-only-7.3", !irq && sim[5].type == TIMER_EXPIRED,
+		    "hits %u type %x", hits[0x75], sim[5].type);
+	sim[5].type = 0;
+}
+
+/* GUEST_IDLE with IF = 0: the read returns once an interrupt is pending (2.14). */
+static void guest_idle_test(void)
+{
+	irq_set_handler(VEC_IDLE, eoi_msr_handler);
+	wrmsr(MSR_STIMER_CONFIG(3), ST_DIRECT | ST_VECTOR(VEC_IDLE) | ST_AUTO_ENABLE);
+	u64 due = ref_now() + 3 * MS;
+	irq_disable();
+	wrmsr(MSR_STIMER_COUNT(3), due);
+	rdmsr(MSR_GUEST_IDLE);
+	u64 woke = ref_now();
+	bool pending = lapic_vector_bit(LAPIC_IRR, VEC_IDLE);
+	bool got = wait_hits(VEC_IDLE, 1, 100);
+	test_result("guest-idle-wakes-with-if-clear-2.14", woke >= due && pending && got,
+		    "woke at %llu due %llu, pending %d, hits %u", woke, due, pending, hits[VEC_IDLE]);
+}
+
+static void assist_test(void)
+{
+	assist[0] = 0x11111111;
+	assist[1] = 0x22222222;
+	test_result("vp-assist-reserved-gp-2.10", wrmsr_gp(MSR_VP_ASSIST_PAGE, (u32)assist | 3),
+		    "no #GP");
+	wrmsr(MSR_VP_ASSIST_PAGE, (u32)assist | 1);
+	bool on = rdmsr(MSR_VP_ASSIST_PAGE) == ((u32)assist | 1) && assist[0] == 0;
+	assist[1] = 0x5A5A5A5A;
+	bool rw = assist[1] == 0x5A5A5A5A;
+	wrmsr(MSR_VP_ASSIST_PAGE, 0);
+	test_result("vp-assist-overlay-2.10", on && rw && assist[1] == 0x22222222,
+		    "enabled %d rw %d RAM back %08x", on, rw, assist[1]);
+}
+
+static void synic_disable_test(void)
+{
+	wrmsr(MSR_SCONTROL, 0);
+	wrmsr(MSR_SIEFP, 0);
+	wrmsr(MSR_SIMP, 0);
+	test_result("simp-removed-7.1", sim[0].type == 0xEEEEEEEE, "RAM under SIMP reads %08x",
+		    sim[0].type);
+}
+
+void guest_main(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	if (a < 0x40000005 || b != 0x7263694D) {
+		test_result("hv-present-1.1", false, "no Microsoft Hv leaves");
+		return;
+	}
+	if (cmdline_has("narrow")) {
+		narrow_tests();
+		return;
+	}
+	tsc_init();
+	irq_init();
+	outb(0x21, 0xff); /* mask the 8259s: only the APIC's interrupts */
+	outb(0xa1, 0xff);
+	lapic_write(LAPIC_SVR, SVR_APIC_ENABLED | 0xff);
+
+	static_msr_tests();
+	apic_msr_tests();
+	synic_enable();
+	stimer_message_tests();
+	stimer_periodic_test();
+	stimer_direct_test();
+	auto_eoi_test();
+	masked_sint_test();
+	guest_idle_test();
+	assist_test();
+	synic_disable_test();
+}
