@@ -1,5 +1,6 @@
-/* Port I/O exits.  Only the ports the hypervisor owns are intercepted (its
- * console UART, and the PICs it keeps masked); everything else passes
+/* Port I/O exits.  Only the ports the hypervisor owns or watches are
+ * intercepted (its console UART, the PICs it keeps masked, the ACPI PM1a
+ * control register: kernel/vm/guest_acpi_pm.c); everything else passes
  * straight through to the devices. */
 #include "arch/x86/cpu.h"
 #include "kernel/printk.h"
@@ -95,7 +96,8 @@ static enum exit_action string_io(struct vp *vp, struct vm_exit *exit)
 
 enum exit_action exit_io(struct vp *vp, struct vm_exit *exit)
 {
-	if (!guest_uart_claims(exit->io.port) && !guest_pic_claims(exit->io.port)) {
+	if (!guest_uart_claims(exit->io.port) && !guest_pic_claims(exit->io.port) &&
+	    !guest_acpi_pm_claims(exit->io.port)) {
 		printk(LOG_WARN, "vp%u: I/O exit for port %x that nobody claims\n", vp->index,
 		       exit->io.port);
 		return exit_skip_instruction(vp, exit);
