@@ -26,8 +26,8 @@ KCFLAGS    := -std=c11 -O2 -g $(WARN) -I. -ffreestanding -fno-pic -fno-pie \
 KASFLAGS   := -I. -D__ASSEMBLY__ -MMD -MP
 KLDFLAGS   := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
-.PHONY: all iso test unit scenarios run bench clean deps
-all: $(BUILD)/hv.elf $(BUILD)/hv.iso guests
+.PHONY: all iso test test-long unit scenarios run bench clean deps linux-guest
+all: $(BUILD)/hv.elf $(BUILD)/hv.iso guests linux-guest
 
 # V=1 shows the full commands.
 ifeq ($(V),1)
@@ -52,11 +52,21 @@ $(BUILD)/hv.elf: $(IMAGE_OBJ) linker.ld
 	$(call say,LD,$@)
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(IMAGE_OBJ)
 
-# The default image boots the interactive echo test guest, so `make run` lands in
-# a guest prompt (and Ctrl-] x3 in the hypervisor shell).
-$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh $(BUILD)/guests/echo.elf
+# The demo guest: Debian's stock kernel and a busybox initramfs, from Debian's
+# packages (tools/mklinux-guest.sh; it does nothing when they are up to date).
+LINUX_DIR := $(BUILD)/linux
+LINUX_GUEST := $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.img
+$(LINUX_GUEST) &: tools/mklinux-guest.sh
+	$(call say,LINUX,$(LINUX_DIR))
+	$(Q)tools/mklinux-guest.sh $(LINUX_DIR)
+linux-guest: $(LINUX_GUEST)
+
+# The default image boots the Linux guest on every CPU, so `make run` lands in
+# its shell (and Ctrl-] x3 in the hypervisor shell).
+$(BUILD)/hv.iso: $(BUILD)/hv.elf tools/mkiso.sh $(LINUX_GUEST)
 	$(call say,ISO,$@)
-	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf "" $(BUILD)/guests/echo.elf "multiboot hv"
+	$(Q)tools/mkiso.sh $@ $(BUILD)/hv.elf "" $(LINUX_DIR)/vmlinuz "linux console=ttyS0" \
+	    $(LINUX_DIR)/initrd.img "initrd"
 
 iso: $(BUILD)/hv.iso
 
@@ -95,12 +105,17 @@ scenarios: deps all
 test: deps all $(UNIT_BINS)
 	@$(PYTHON) tests/runner.py --build $(BUILD) --unit "$(UNIT_BINS)" tests/scenarios
 
+# Runs too long for CI (Linux on Bochs): see tests/scenarios-long/.
+test-long: deps all
+	@$(PYTHON) tests/runner.py --build $(BUILD) tests/scenarios-long
+
 run: deps all
 	qemu-system-x86_64 -accel tcg -cpu EPYC -smp 2 -m 512 -display none -no-reboot \
 	    -nodefaults -serial mon:stdio -cdrom $(BUILD)/hv.iso -boot d
 
 bench: deps all
 	@$(PYTHON) tests/bench.py --build $(BUILD)
+	@$(PYTHON) tests/bench_linux.py --build $(BUILD) | tee -a $(BUILD)/bench.txt
 
 clean:
 	rm -rf $(BUILD)
