@@ -83,6 +83,8 @@ CHECK_SUMMARY = re.compile(r"\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)
 TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r")
 BOCHS_PANIC = re.compile(r">>PANIC<< (.*)")
 BOCHS_SHUTDOWN = "Shutdown port: shutdown requested"
+# A guest's ACPI power-off (S5) ends Bochs this way; QEMU exits 0 instead.
+BOCHS_POWER_OFF = "ACPI control: soft power off"
 
 
 class ConfigError(Exception):
@@ -510,7 +512,8 @@ def check_exit(run, status, stopped, bochs_log):
     QEMU: its exit status must be qemu_exit.  Bochs always exits 1, so for an odd
     qemu_exit (an isa-debug-exit value) Bochs must have quit through its shutdown
     port and the serial log must have the hypervisor's `emulator exit code=0xNN`
-    line with NN = qemu_exit >> 1; any other Bochs panic (triple fault, ...) is
+    line with NN = qemu_exit >> 1; qemu_exit = 0 accepts an ACPI soft power-off (a
+    guest that powered the machine off); any other Bochs panic (triple fault, ...) is
     reported."""
     if stopped:
         return [stopped], None
@@ -522,6 +525,8 @@ def check_exit(run, status, stopped, bochs_log):
     panics = []
     if bochs_log.exists():
         panics = [m[1].strip() for m in map(BOCHS_PANIC.search, read_lines(bochs_log)) if m]
+    if panics and want == 0 and panics[0] == BOCHS_POWER_OFF:
+        return [], None
     if panics and panics[0] != BOCHS_SHUTDOWN:
         return [f"Bochs panic: {panics[0]}"], None
     if want is None or want % 2 == 0:
