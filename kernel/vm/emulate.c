@@ -4,6 +4,7 @@
  * anything else is reported as unsupported and the caller stops the partition
  * with the decoded instruction in the dump. */
 #include "kernel/vm/emulate.h"
+#include "kernel/lib/format.h"
 #include "arch/x86/cpu.h"
 #include "kernel/lib/string.h"
 #include "kernel/printk.h"
@@ -321,4 +322,26 @@ enum emulate_result emulate_mmio(struct vp *vp, const struct vm_exit *exit, u64 
 	}
 	vp_advance_rip(vp, insn->len);
 	return EMULATE_DONE;
+}
+
+enum exit_action emulate_mmio_exit(struct vp *vp, const struct vm_exit *exit, u64 mmio_gpa,
+				   const struct mmio_ops *ops, const char *what)
+{
+	struct x86_insn insn;
+	char why[96];
+
+	switch (emulate_mmio(vp, exit, mmio_gpa, ops, &insn)) {
+	case EMULATE_DONE:
+	case EMULATE_RETRY:
+		return EXIT_RESUME;
+	case EMULATE_FETCH_FAILED:
+		fmt_snprintf(why, sizeof(why), "cannot fetch the instruction that touched %s", what);
+		vm_stop(vp, why, exit);
+	default:
+		printk(LOG_ERR, "vp%u: cannot emulate %s (%u bytes, opcode %02x) touching %s at gpa %llx\n",
+		       vp->index, x86_kind_name(insn.kind), insn.len, insn.opcode, what,
+		       (unsigned long long)mmio_gpa);
+		fmt_snprintf(why, sizeof(why), "unsupported instruction on %s", what);
+		vm_stop(vp, why, exit);
+	}
 }

@@ -4,6 +4,7 @@
 #ifndef HV_KERNEL_VM_EMULATE_H
 #define HV_KERNEL_VM_EMULATE_H
 
+#include "kernel/vm/exits.h"
 #include "kernel/vm/vm.h"
 #include "kernel/vm/x86_decode.h"
 
@@ -31,5 +32,11 @@ int vp_fetch_decode(struct vp *vp, const struct vm_exit *exit, struct x86_insn *
  * faulting page) goes to ops. */
 enum emulate_result emulate_mmio(struct vp *vp, const struct vm_exit *exit, u64 mmio_gpa,
 				 const struct mmio_ops *ops, struct x86_insn *insn);
+
+/* emulate_mmio for an exit handler: EXIT_RESUME when the instruction was
+ * emulated (or an exception injected); otherwise stops the partition, naming
+ * what the guest touched ("the APIC page", "unbacked memory"...). */
+enum exit_action emulate_mmio_exit(struct vp *vp, const struct vm_exit *exit, u64 mmio_gpa,
+				   const struct mmio_ops *ops, const char *what);
 
 #endif

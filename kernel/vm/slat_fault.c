@@ -62,8 +62,6 @@ enum exit_action exit_slat_violation(struct vp *vp, struct vm_exit *exit)
 {
 	u64 gpa = exit->slat.gpa;
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
-	struct x86_insn insn;
-
 	enum exit_action action;
 
 	if (vp_apic_mmio(vp, exit, &action) || vioapic_host_mmio(vp, exit, &action))
@@ -86,16 +84,5 @@ enum exit_action exit_slat_violation(struct vp *vp, struct vm_exit *exit)
 			       vp->index, exit->slat.access & SLAT_ACCESS_WRITE ? "write to" : "read from",
 			       what, (unsigned long long)gpa, (unsigned long long)vp_get_reg(vp, VP_RIP));
 	}
-	switch (emulate_mmio(vp, exit, gpa, &unbacked_ops, &insn)) {
-	case EMULATE_DONE:
-	case EMULATE_RETRY:
-		return EXIT_RESUME;
-	case EMULATE_FETCH_FAILED:
-		vm_stop(vp, "cannot fetch the instruction that touched unbacked memory", exit);
-	default:
-		printk(LOG_ERR, "vp%u: cannot emulate %s (%u bytes, opcode %02x) touching gpa %llx\n",
-		       vp->index, x86_kind_name(insn.kind), insn.len, insn.opcode,
-		       (unsigned long long)gpa);
-		vm_stop(vp, "unsupported instruction on unbacked memory", exit);
-	}
+	return emulate_mmio_exit(vp, exit, gpa, &unbacked_ops, "unbacked memory");
 }

@@ -176,20 +176,8 @@ bool vioapic_host_mmio(struct vp *vp, struct vm_exit *exit, enum exit_action *ac
 
 	struct mmio_ctx m = {.h = h};
 	struct mmio_ops ops = {vioapic_read_cb, vioapic_write_cb, &m};
-	struct x86_insn insn;
 
-	switch (emulate_mmio(vp, exit, gpa, &ops, &insn)) {
-	case EMULATE_DONE:
-	case EMULATE_RETRY:
-		*action = EXIT_RESUME;
-		break;
-	case EMULATE_FETCH_FAILED:
-		vm_stop(vp, "cannot fetch the instruction that touched the IOAPIC", exit);
-	default:
-		printk(LOG_ERR, "vp%u: cannot emulate %s (%u bytes, opcode %02x) on the IOAPIC\n",
-		       vp->index, x86_kind_name(insn.kind), insn.len, insn.opcode);
-		vm_stop(vp, "unsupported instruction on the IOAPIC page", exit);
-	}
+	*action = emulate_mmio_exit(vp, exit, gpa, &ops, "an IOAPIC page");
 	send_pending(&m.msgs);
 	return true;
 }

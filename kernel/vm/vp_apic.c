@@ -130,21 +130,9 @@ bool vp_apic_mmio(struct vp *vp, struct vm_exit *exit, enum exit_action *action)
 
 	struct mmio_ctx m = {.vp = vp};
 	struct mmio_ops ops = {apic_mmio_read, apic_mmio_write, &m};
-	struct x86_insn insn;
 	u64 old_base = vlapic_mmio_base(a);
 
-	switch (emulate_mmio(vp, exit, gpa, &ops, &insn)) {
-	case EMULATE_DONE:
-	case EMULATE_RETRY:
-		*action = EXIT_RESUME;
-		break;
-	case EMULATE_FETCH_FAILED:
-		vm_stop(vp, "cannot fetch the instruction that touched the APIC", exit);
-	default:
-		printk(LOG_ERR, "vp%u: cannot emulate %s (%u bytes, opcode %02x) on the APIC page\n",
-		       vp->index, x86_kind_name(insn.kind), insn.len, insn.opcode);
-		vm_stop(vp, "unsupported instruction on the APIC page", exit);
-	}
+	*action = emulate_mmio_exit(vp, exit, gpa, &ops, "the APIC page");
 	apply_effects(vp, &m.fx, old_base);
 	return true;
 }
@@ -309,8 +297,16 @@ void vp_apic_update(struct vp *vp)
 
 	/* Hv#1 synthetic timers first: an expiry may raise an interrupt. */
 	hv_vp_poll(vp, now);
+	/* The common exit has no expired timer, no event and a running VP: no
+	 * lock.  Reading events unlocked is safe: a sender sets them under the
+	 * lock and then kicks this CPU, so one missed here makes the next
+	 * entry exit (or the next HLT return) at once and is seen then. */
+	bool timer_due = vp->apic_deadline && now >= vp->apic_deadline;
+	if (!timer_due && !__atomic_load_n(&a->events, __ATOMIC_RELAXED) &&
+	    vp->state != VP_HALTED)
+		return;
 	spin_lock(&vp->apic_lock);
-	if (vp->apic_deadline && now >= vp->apic_deadline)
+	if (timer_due)
 		vlapic_timer_update(a, now, &fx);
 	u32 events = a->events ? vlapic_take_events(a, &sipi_vector) : 0;
 	if (events & VLAPIC_EV_INIT)
@@ -361,15 +357,14 @@ bool vp_apic_wakeup_pending(struct vp *vp)
 	return pending;
 }
 
-void vp_apic_arm_timer(struct vp *vp)
+/* Arms the host timer for the earliest of the APIC timer (apic_deadline,
+ * read under the APIC lock by the caller), the Hv#1 timers and an NMI retry;
+ * touches the hardware only when that changed. */
+static void arm_host_timer(struct vp *vp, u64 apic_deadline)
 {
-	u64 deadline = 0;
+	u64 deadline = apic_deadline;
 
-	spin_lock(&vp->apic_lock);
-	if (!vlapic_timer_deadline(apic_of(vp), &deadline))
-		deadline = 0;
-	spin_unlock(&vp->apic_lock);
-	vp->apic_deadline = deadline;
+	vp->apic_deadline = apic_deadline;
 	u64 hv_deadline = hv_vp_next_deadline(vp);
 	if (hv_deadline && (!deadline || hv_deadline < deadline))
 		deadline = hv_deadline;
@@ -382,6 +377,20 @@ void vp_apic_arm_timer(struct vp *vp)
 		vp->host_deadline = deadline;
 		host_timer_set(HOST_TIMER_VP, deadline, NULL);
 	}
+}
+
+static u64 apic_timer_deadline(struct vp *vp)
+{
+	u64 deadline;
+	return vlapic_timer_deadline(apic_of(vp), &deadline) ? deadline : 0;
+}
+
+void vp_apic_arm_timer(struct vp *vp)
+{
+	spin_lock(&vp->apic_lock);
+	u64 deadline = apic_timer_deadline(vp);
+	spin_unlock(&vp->apic_lock);
+	arm_host_timer(vp, deadline);
 }
 
 /* Keeps the guest's CR8 (the backend's TPR shadow) equal to TPR[7:4]. */
@@ -435,8 +444,9 @@ void vp_apic_prepare_entry(struct vp *vp)
 		want_window = vlapic_highest_pending(a) >= 0;
 	}
 	u8 tpr = (u8)a->tpr;
+	u64 timer_deadline = apic_timer_deadline(vp);
 	spin_unlock(&vp->apic_lock);
 	vm_backend->set_irq_window(vp, want_window);
 	sync_cr8_in(vp, tpr);
-	vp_apic_arm_timer(vp);
+	arm_host_timer(vp, timer_deadline);
 }
