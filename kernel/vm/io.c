@@ -12,23 +12,47 @@
  * stays put until RCX reaches zero, as on hardware. */
 #define STRING_IO_BUDGET 256
 
+/* The intercepted devices.  A byte-wide device sees a wider access as bytes
+ * at consecutive ports (as the bus splits it); a whole-width one sees it as
+ * the guest made it (the PM1a register may not take bytes). */
+struct port_device {
+	bool (*claims)(u16 port);
+	void (*byte_io)(u16 port, bool in, u32 *value);
+	void (*whole_io)(u16 port, u8 size, bool in, u32 *value);
+};
+
+static const struct port_device port_devices[] = {
+	{guest_uart_claims, guest_uart_io, NULL},
+	{guest_pic_claims, guest_pic_io, NULL},
+	{guest_acpi_pm_claims, NULL, guest_acpi_pm_io},
+};
+
+static const struct port_device *port_device_at(u16 port)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(port_devices); i++) {
+		if (port_devices[i].claims(port))
+			return &port_devices[i];
+	}
+	return NULL;
+}
+
 static void port_access(u16 port, u8 size, bool in, u32 *value)
 {
+	const struct port_device *first = port_device_at(port);
 	u32 result = 0;
 
-	if (guest_acpi_pm_claims(port)) {
-		guest_acpi_pm_io(port, size, in, value);
+	if (first && first->whole_io) {
+		first->whole_io(port, size, in, value);
 		return;
 	}
 	for (u8 i = 0; i < size; i++) {
 		u16 p = (u16)(port + i);
+		const struct port_device *d = i ? port_device_at(p) : first;
 		u32 byte = (*value >> (8 * i)) & 0xFF;
-		if (guest_uart_claims(p))
-			guest_uart_io(p, in, &byte);
-		else if (guest_pic_claims(p))
-			guest_pic_io(p, in, &byte);
+		if (d && d->byte_io)
+			d->byte_io(p, in, &byte);
 		else
-			byte = 0xFF; /* unreachable: only claimed ports exit */
+			byte = 0xFF; /* a port nobody claims reads as an empty bus */
 		result |= (byte & 0xFF) << (8 * i);
 	}
 	if (in)
@@ -96,8 +120,7 @@ static enum exit_action string_io(struct vp *vp, struct vm_exit *exit)
 
 enum exit_action exit_io(struct vp *vp, struct vm_exit *exit)
 {
-	if (!guest_uart_claims(exit->io.port) && !guest_pic_claims(exit->io.port) &&
-	    !guest_acpi_pm_claims(exit->io.port)) {
+	if (!port_device_at(exit->io.port)) {
 		printk(LOG_WARN, "vp%u: I/O exit for port %x that nobody claims\n", vp->index,
 		       exit->io.port);
 		return exit_skip_instruction(vp, exit);
