@@ -3,15 +3,14 @@
  *
  * Polling.  The console UART raises no interrupt we use, so someone must poll
  * it even while the guest never reads its own (emulated) UART, or the escape
- * would never be seen.  One CPU is the console CPU: the last CPU online, which
- * runs no guest today (only VP 0 runs one), so the shell works while the guest
- * keeps running on CPU 0.  Its local APIC timer fires every
- * CONSOLE_POLL_IDLE_US; the interrupt drains the UART and the CPU's idle loop
- * then runs the shell in thread context.  With one CPU the console CPU is CPU
- * 0 itself: its timer (every CONSOLE_POLL_GUEST_US, slower because every tick
- * is an exit) polls from the exit path, and the shell runs in the VP loop
- * between two exits (the guest waits meanwhile).  The guest's own reads of its
- * RBR/LSR also poll, so a guest that waits for input gets it at once.
+ * would never be seen and the guest UART's receive interrupt never raised.
+ * One CPU is the console CPU: the last CPU online.  Its host timer
+ * (kernel/host_timer.h) fires every CONSOLE_POLL_IDLE_US, or every
+ * CONSOLE_POLL_GUEST_US on a one-CPU machine; each tick is an exit of the
+ * guest that CPU runs (or wakes it from HLT).  The interrupt drains the UART;
+ * bytes for the shell make the VP loop run it between two exits (that VP's
+ * guest waits meanwhile).  The guest's own reads of its RBR/LSR also poll, so
+ * a guest that waits for input in a loop gets it at once.
  *
  * Routing.  Input goes to the guest by default.  The escape (escape= typed
  * escape_count= times in a row; default Ctrl-] three times) moves it to the
@@ -28,7 +27,7 @@
 
 #include "kernel/types.h"
 
-#define CONSOLE_POLL_IDLE_US 1000   /* an idle console CPU: 1 ms, below one 16550 FIFO at 115200 */
+#define CONSOLE_POLL_IDLE_US 1000   /* two or more CPUs: 1 ms, below one 16550 FIFO at 115200 */
 #define CONSOLE_POLL_GUEST_US 10000 /* one CPU shared with the guest: 10 ms */
 
 /* Chooses the console CPU and starts polling; after vm_create.  With shell
