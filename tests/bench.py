@@ -49,7 +49,7 @@ import runner  # noqa: E402
 QEMU_MACHINE = "qemu-epyc-1"
 BOCHS_MACHINE = "bochs-skylake-1"
 # shell=off: no shell.  The console poll timer still runs (guest UART input raises
-# its interrupt from there): about one exit per emulated millisecond, included.
+# its interrupt from there): one exit per 10 emulated ms with one CPU, included.
 HV_CMDLINE = "panic_exit stop_exit shell=off"
 GUEST_CMDLINE = "hv"
 ICOUNT = ["-icount", "shift=0,sleep=off"]
