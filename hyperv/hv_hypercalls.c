@@ -10,6 +10,7 @@
 #include "hyperv/hv_hypercall_fast.h"
 #include "hyperv/hv_hypercall_input.h"
 #include "hyperv/hv_partition.h"
+#include "hyperv/hv_ports.h"
 #include "kernel/lib/string.h"
 #include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
@@ -175,9 +176,33 @@ static u16 hc_ext_query_capabilities(struct hc_call *c)
 	return write_output(c, 0, &caps, sizeof(caps));
 }
 
-/* Calls the table does not list (PostMessage and SignalEvent among them until
- * the SynIC provides hv_synic_post_message/hv_synic_signal_event) answer
- * HV_STATUS_INVALID_HYPERCALL_CODE, whatever else is wrong with them. */
+/* HvCallPostMessage (digest 4.14): into the SynIC of the port the connection
+ * leads to (hv_ports.c).  Its 256-byte input never fits a fast call, which
+ * hv_hc_check refuses with INVALID_HYPERCALL_INPUT. */
+static u16 hc_post_message(struct hc_call *c)
+{
+	struct hv_post_message_request r;
+
+	u16 st = hv_post_message_decode(c->in, c->plan->in_len, &r);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	return hv_ports_post(c->vp->index, r.connection_id, r.message_type, r.payload_size,
+			     r.payload);
+}
+
+/* HvCallSignalEvent (digest 4.15), usually fast: RDX holds the whole input. */
+static u16 hc_signal_event(struct hc_call *c)
+{
+	struct hv_signal_event_request r;
+
+	u16 st = hv_signal_event_decode(c->in, c->plan->in_len, &r);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	return hv_ports_signal(c->vp->index, r.connection_id, r.flag_number);
+}
+
+/* Calls the table does not list answer HV_STATUS_INVALID_HYPERCALL_CODE,
+ * whatever else is wrong with them. */
 static const hc_handler_fn hc_handlers[] = {
 	[HvCallFlushVirtualAddressSpace] = hc_flush,
 	[HvCallFlushVirtualAddressList] = hc_flush,
@@ -186,6 +211,8 @@ static const hc_handler_fn hc_handlers[] = {
 	[HvCallFlushVirtualAddressSpaceEx] = hc_flush,
 	[HvCallFlushVirtualAddressListEx] = hc_flush,
 	[HvCallSendSyntheticClusterIpiEx] = hc_send_ipi,
+	[HvCallPostMessage] = hc_post_message,
+	[HvCallSignalEvent] = hc_signal_event,
 	[HvCallGetVpIndexFromApicId] = hc_get_vp_index_from_apic_id,
 };
 

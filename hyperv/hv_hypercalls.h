@@ -11,6 +11,7 @@
  * wait for the SynIC. */
 #define HV_IMPLEMENTED_HYPERCALLS                                                         \
 	(HV_FEAT(HV_FEAT_TLBFLUSH) | HV_FEAT(HV_FEAT_IPI) | HV_FEAT(HV_FEAT_EX_MASKS) |      \
-	 HV_FEAT(HV_FEAT_XMM_INPUT) | HV_FEAT(HV_FEAT_EXT_HYPERCALLS))
+	 HV_FEAT(HV_FEAT_XMM_INPUT) | HV_FEAT(HV_FEAT_EXT_HYPERCALLS) |               \
+	 HV_FEAT(HV_FEAT_POST_MESSAGES) | HV_FEAT(HV_FEAT_SIGNAL_EVENTS))
 
 #endif

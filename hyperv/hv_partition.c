@@ -69,7 +69,7 @@ void hv_partition_init(const char *spec)
 		hv_reftime_page_publish(tsc_page, &reftime);
 	else
 		hv_features_set(&features, HV_FEAT_TSC_PAGE, false);
-	char list[200];
+	char list[400];
 	hv_features_format(&features, list, sizeof(list));
 	printk(LOG_INFO, "hyperv: Hv#1 interface: %s\n", list);
 }
@@ -81,6 +81,15 @@ bool hv_cpuid(u32 leaf, u32 out[4])
 	if (!hv_cpuid_leaf(&features, leaf, out))
 		out[0] = out[1] = out[2] = out[3] = 0;
 	return true;
+}
+
+void hv_partition_msrs(struct hv_partition_msrs *out)
+{
+	spin_lock(&hv_lock);
+	out->guest_os_id = guest_os_id;
+	out->hypercall = hypercall_msr;
+	out->reference_tsc = tsc_page_msr;
+	spin_unlock(&hv_lock);
 }
 
 static bool overlay_covers(u64 msr_value, u64 gpa)

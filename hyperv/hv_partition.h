@@ -32,6 +32,11 @@ bool hv_hypercall_page_enabled(void);
 /* TIME_REF_COUNT now: 100 ns units since the partition started (digest 2.6),
  * the value the guest reads; the synthetic timers count in it. */
 u64 hv_time_ref_count(void);
+/* The partition-wide MSR values, for the console. */
+struct hv_partition_msrs {
+	u64 guest_os_id, hypercall, reference_tsc;
+};
+void hv_partition_msrs(struct hv_partition_msrs *out);
 /* True when gpa lies on a hypervisor overlay page (writes there #GP). */
 bool hv_overlay_at(u64 gpa);
 

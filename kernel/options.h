@@ -21,6 +21,7 @@ struct hv_options {
 	bool stop_exit;
 	bool debug_bad_guest_state;
 	char hv_features[128]; /* hyperv/hv_cpuid.h syntax */
+	char hv_ports[256];    /* hyperv/hv_port_table.h syntax */
 	bool shell;	     /* the escape and the hypervisor shell (default on) */
 	u64 escape;	     /* the escape character (default 0x1d, Ctrl-]) */
 	u64 escape_count;    /* typed this many times in a row (default 3) */

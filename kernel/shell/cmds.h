@@ -45,6 +45,7 @@ int cmd_cpuid(struct shell *sh, int argc, char **argv);
 int cmd_rdmsr(struct shell *sh, int argc, char **argv);
 int cmd_wrmsr(struct shell *sh, int argc, char **argv);
 int cmd_guest(struct shell *sh, int argc, char **argv);
+int cmd_hv(struct shell *sh, int argc, char **argv);
 
 int cmd_vps(struct shell *sh, int argc, char **argv);
 int cmd_regs(struct shell *sh, int argc, char **argv);

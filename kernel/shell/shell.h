@@ -8,7 +8,7 @@
 
 #include "kernel/types.h"
 
-#define SHELL_MAX_ARGS 8	   /* the command name included */
+#define SHELL_MAX_ARGS 10	   /* the command name included */
 #define SHELL_MAX_LINE 160	   /* characters in an input line */
 #define SHELL_MAX_ARG_LEN 40	   /* characters in one argument */
 #define SHELL_OUT_LINE 200	   /* characters in one output line */

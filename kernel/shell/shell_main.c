@@ -60,6 +60,14 @@ static const struct shell_cmd commands[] = {
 	 cmd_log},
 	{"loglevel", "[err|warn|info|debug]", "show or set the console log level", NULL, 0, 1,
 	 cmd_loglevel},
+	{"hv", "[ports | port add ... | port del <id>]", "the Hv#1 interface and its SynIC connections",
+	 "hv: the features offered, GUEST_OS_ID, the hypercall and TSC pages, the\n"
+	 "connections.  A connection leads HvCallPostMessage/HvCallSignalEvent of a\n"
+	 "ConnectionId to a port in one VP's SynIC:\n"
+	 "  hv port add <id> msg <vp> <sint>\n"
+	 "  hv port add <id> event <vp> <sint> <first-flag> <flag-count>\n"
+	 "  hv port del <id>\n"
+	 "The command line's hv_ports= adds them at boot.", 0, 8, cmd_hv},
 	{"cpuid", "<leaf> [subleaf]", "CPUID on this CPU, and what VP 0's guest sees", NULL, 1, 2,
 	 cmd_cpuid},
 	{"rdmsr", "<msr> [cpu]", "read a host MSR (default: this CPU)", NULL, 1, 2, cmd_rdmsr},

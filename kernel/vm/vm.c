@@ -5,6 +5,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "hyperv/hv_partition.h"
+#include "hyperv/hv_ports.h"
 #include "kernel/layout.h"
 #include "kernel/mm/frame_alloc.h"
 #include "kernel/mm/heap.h"
@@ -245,6 +246,7 @@ bool vm_create(const struct acpi_info *acpi, const struct boot_info *bi)
 	vioapic_host_init(acpi, uart_port_for_guest());
 	guest_uart_set_irq_sink(vm_ioapic_set_uart_line);
 	hv_partition_init(hv_options.hv_features);
+	hv_ports_init(hv_options.hv_ports);
 
 	/* The guest is the first module whose role word says what it is: a
 	 * Linux bzImage, or a multiboot kernel. */

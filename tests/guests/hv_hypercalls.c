@@ -16,14 +16,13 @@
  * 64-bit mode through lm_call() (lib/transitions.S).
  */
 #include "guest.h"
+#include "hvcall.h"
 #include "irq.h"
 #include "lapic.h"
 #include "smp.h"
 
 const char guest_name[] = "hv_hypercalls";
 
-#define MSR_GUEST_OS_ID 0x40000000
-#define MSR_HYPERCALL 0x40000001
 #define MSR_VP_INDEX 0x40000002
 
 /* Call codes (digest 4.1). */
@@ -34,7 +33,6 @@ const char guest_name[] = "hv_hypercalls";
 #define CALL_FLUSH_SPACE_EX 0x0013
 #define CALL_FLUSH_LIST_EX 0x0014
 #define CALL_SEND_IPI_EX 0x0015
-#define CALL_POST_MESSAGE 0x005C
 #define CALL_SIGNAL_EVENT 0x005D
 #define CALL_GET_VP_INDEX 0x009A
 #define CALL_EXT_QUERY_CAPS 0x8001
@@ -52,6 +50,7 @@ const char guest_name[] = "hv_hypercalls";
 #define ST_INVALID_ALIGNMENT 4
 #define ST_INVALID_PARAMETER 5
 #define ST_INVALID_PARTITION_ID 0xD
+#define ST_INVALID_CONNECTION_ID 0x12
 
 /* HV_FLUSH_FLAGS (digest 8.1). */
 #define FLUSH_ALL_PROCESSORS 1ull
@@ -68,7 +67,6 @@ const char guest_name[] = "hv_hypercalls";
 #define VEC_PV_IPI 0x61
 #define AP_CALL_MS 2000
 
-static u8 hypercall_page[4096] __attribute__((aligned(4096)));
 static u8 in_page[4096] __attribute__((aligned(4096)));
 static u8 out_page[4096] __attribute__((aligned(4096)));
 /* The TLB test's two pages: the window address is page_a's. */
@@ -80,29 +78,9 @@ static volatile u32 ipi_hits[SMP_MAX_CPUS];
 
 /* ---- calling the hypervisor -------------------------------------------------------- */
 
-/* 32-bit convention (TLFS 3.8): input value in EDX:EAX, input GPA (or the first
- * fast qword) in EBX:ECX, output GPA (or the second fast qword) in EDI:ESI;
- * the result comes back in EDX:EAX.  In assembly: every register is taken. */
-u32 hypercall32(u32 ctl_lo, u32 ctl_hi, u32 in_lo, u32 in_hi, u32 out_lo, u32 out_hi,
-		u32 *result_hi);
-u32 hypercall_page_addr = (u32)hypercall_page;
-__asm__(".pushsection .text\n"
-	".globl hypercall32\n"
-	"hypercall32:\n"
-	"\tpush %ebp\n\tmov %esp, %ebp\n\tpush %ebx\n\tpush %esi\n\tpush %edi\n"
-	"\tmov 8(%ebp), %eax\n\tmov 12(%ebp), %edx\n\tmov 16(%ebp), %ecx\n"
-	"\tmov 20(%ebp), %ebx\n\tmov 24(%ebp), %esi\n\tmov 28(%ebp), %edi\n"
-	"\tcall *hypercall_page_addr\n"
-	"\tmov 32(%ebp), %ecx\n\tmov %edx, (%ecx)\n"
-	"\tpop %edi\n\tpop %esi\n\tpop %ebx\n\tpop %ebp\n\tret\n"
-	".popsection\n");
-
 static u64 hypercall(u64 control, u64 in, u64 out)
 {
-	u32 hi;
-	u32 lo = hypercall32((u32)control, (u32)(control >> 32), (u32)in, (u32)(in >> 32), (u32)out,
-			     (u32)(out >> 32), &hi);
-	return ((u64)hi << 32) | lo;
+	return hvcall(control, in, out);
 }
 
 static u64 hc_mem(u64 control)
@@ -496,12 +474,11 @@ static void other_call_tests(void)
 	test_result("ext-query-capabilities-3.10", status_of(r) == ST_SUCCESS && caps == 0,
 		    "result %llx, capabilities %llx", r, caps);
 	expect_status("ext-unknown-call-3.10", hc_mem(0x8002), ST_INVALID_HYPERCALL_CODE);
-
-	/* Not implemented until the SynIC provides its side. */
-	expect_status("post-message-not-implemented-4.14", hc_mem(CALL_POST_MESSAGE),
-		      ST_INVALID_HYPERCALL_CODE);
-	expect_status("signal-event-not-implemented-4.15",
-		      hypercall(CALL_SIGNAL_EVENT | FAST, 0, 0), ST_INVALID_HYPERCALL_CODE);
+	/* PostMessage and SignalEvent: tests/guests/hv_messages.c.  With no
+	 * connection configured (this scenario has no hv_ports=), every id is
+	 * unknown. */
+	expect_status("signal-event-no-connections-4.15",
+		      hypercall(CALL_SIGNAL_EVENT | FAST, 1, 0), ST_INVALID_CONNECTION_ID);
 }
 
 /* ---- XMM fast input (64-bit) ------------------------------------------------------ */
@@ -539,7 +516,7 @@ __asm__(".pushsection .text\n"
 
 static u64 xmm_call(void)
 {
-	xc.page = (u32)hypercall_page;
+	xc.page = hvcall_page_addr;
 	write_cr0(read_cr0() & ~(CR0_EM | CR0_TS));
 	write_cr4(read_cr4() | CR4_OSFXSR);
 	paging_init();
@@ -625,8 +602,7 @@ void guest_main(void)
 		ap_up = true;
 	test_result("two-vps-up", ap_up, "%d CPU(s) in the MADT", smp_cpu_count);
 
-	wrmsr(MSR_GUEST_OS_ID, 0x8100000000000000ull);
-	wrmsr(MSR_HYPERCALL, (u32)hypercall_page | 1);
+	hvcall_enable();
 
 	flush_tests();
 	ipi_tests();

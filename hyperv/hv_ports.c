@@ -1,0 +1,142 @@
+/* The partition's connections and the message/event routing through them
+ * (see hv_ports.h, hv_port_table.h). */
+#include "hyperv/hv_ports.h"
+#include "hyperv/hv_synic.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "kernel/vm/vm.h"
+
+/* A guest that keeps posting to nothing should not flood the console: the
+ * first few are logged, the rest only counted (`hv ports` shows the count). */
+#define UNKNOWN_LOG_LINES 8
+
+static struct hv_port_table table;
+static struct spinlock ports_lock = SPINLOCK_INIT;
+static u64 unknown_count;
+
+void hv_ports_init(const char *spec)
+{
+	u32 bad;
+
+	if (!spec || !*spec)
+		return;
+	spin_lock(&ports_lock);
+	const char *why = hv_port_table_add_list(&table, spec, the_vm.vp_count, &bad);
+	spin_unlock(&ports_lock);
+	if (why)
+		printk(LOG_ERR, "hyperv: hv_ports=%s: port %u: %s (later ones ignored)\n", spec, bad,
+		       why);
+	for (u32 i = 0; i < table.count; i++) {
+		const struct hv_port *p = &table.ports[i];
+		char flags[32] = "";
+		if (p->kind == HV_PORT_EVENT)
+			fmt_snprintf(flags, sizeof(flags), ", flags %u-%u", p->first_flag,
+				     p->first_flag + p->flag_count - 1);
+		printk(LOG_INFO, "hyperv: connection %#x -> %s port of vp%u, SINT%u%s\n",
+		       p->connection_id, hv_port_kind_name(p->kind), p->vp, p->sint, flags);
+	}
+}
+
+const char *hv_ports_add(const struct hv_port *p)
+{
+	spin_lock(&ports_lock);
+	const char *why = hv_port_table_add(&table, p);
+	spin_unlock(&ports_lock);
+	return why;
+}
+
+bool hv_ports_remove(u32 connection_id)
+{
+	spin_lock(&ports_lock);
+	bool found = hv_port_table_remove(&table, connection_id);
+	spin_unlock(&ports_lock);
+	return found;
+}
+
+u32 hv_ports_snapshot(struct hv_port *out, u32 max)
+{
+	spin_lock(&ports_lock);
+	u32 n = table.count < max ? table.count : max;
+	memcpy(out, table.ports, n * sizeof(*out));
+	spin_unlock(&ports_lock);
+	return n;
+}
+
+u64 hv_ports_unknown_count(void)
+{
+	return __atomic_load_n(&unknown_count, __ATOMIC_RELAXED);
+}
+
+/* Copies the port of connection_id, or counts and maybe logs the miss. */
+static bool lookup(u32 sender_vp, const char *call, u32 connection_id, struct hv_port *out)
+{
+	spin_lock(&ports_lock);
+	struct hv_port *p = hv_port_table_find(&table, connection_id);
+	if (p)
+		*out = *p;
+	spin_unlock(&ports_lock);
+	if (p)
+		return true;
+	u64 n = __atomic_fetch_add(&unknown_count, 1, __ATOMIC_RELAXED);
+	if (n < UNKNOWN_LOG_LINES)
+		printk(LOG_INFO, "vp%u: %s: connection %#x is not connected (hv port add)%s\n",
+		       sender_vp, call, connection_id,
+		       n + 1 == UNKNOWN_LOG_LINES ? "; further ones are only counted" : "");
+	return false;
+}
+
+/* The port may have been removed (or replaced) meanwhile: then nothing is
+ * counted. */
+static void count(u32 connection_id, u16 status)
+{
+	spin_lock(&ports_lock);
+	struct hv_port *p = hv_port_table_find(&table, connection_id);
+	if (p) {
+		if (status == HV_STATUS_SUCCESS)
+			p->delivered++;
+		else
+			p->refused++;
+	}
+	spin_unlock(&ports_lock);
+}
+
+u16 hv_ports_post(u32 sender_vp, u32 connection_id, u32 message_type, u32 payload_size,
+		  const void *payload)
+{
+	struct hv_port port;
+	struct hv_message msg;
+
+	if (!lookup(sender_vp, "HvCallPostMessage", connection_id, &port))
+		return HV_STATUS_INVALID_CONNECTION_ID;
+	if (port.kind != HV_PORT_MESSAGE)
+		return HV_STATUS_INVALID_PORT_ID;
+	memset(&msg, 0, sizeof(msg));
+	msg.header.message_type = message_type;
+	msg.header.payload_size = (u8)payload_size;
+	msg.header.origination_id = port.connection_id;
+	memcpy(msg.payload, payload, payload_size);
+	u16 status = (u16)hv_synic_post_message(the_vm.vps[port.vp], port.sint, &msg,
+					       (u32)sizeof(msg.header) + payload_size);
+	count(connection_id, status);
+	return status;
+}
+
+u16 hv_ports_signal(u32 sender_vp, u32 connection_id, u16 flag_number)
+{
+	struct hv_port port;
+
+	if (!lookup(sender_vp, "HvCallSignalEvent", connection_id, &port))
+		return HV_STATUS_INVALID_CONNECTION_ID;
+	if (port.kind != HV_PORT_EVENT)
+		return HV_STATUS_INVALID_PORT_ID;
+	if (flag_number >= port.flag_count) {
+		count(connection_id, HV_STATUS_INVALID_PARAMETER);
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	u16 status = (u16)hv_synic_signal_event(the_vm.vps[port.vp], port.sint,
+					       (u32)port.first_flag + flag_number);
+	count(connection_id, status);
+	return status;
+}
