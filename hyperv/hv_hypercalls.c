@@ -76,21 +76,50 @@ static u16 hc_notify_long_spin_wait(struct hc_call *c)
 	return HV_STATUS_SUCCESS;
 }
 
+/* The 4 KiB pages a List call names, when they are few and all canonical
+ * (48-bit; anything else may not be an INVLPG operand): the targets drop
+ * just those.  Otherwise gvas->count is 0, a whole flush.  Large-page ranges
+ * also flush everything: the guest may map them with small pages. */
+static void list_pages(const struct hc_call *c, const struct hv_flush_request *r,
+		       struct vp_flush_gvas *gvas)
+{
+	gvas->count = 0;
+	for (u16 i = r->gva_first; i < r->gva_end; i++) {
+		struct hv_gva_range range;
+		if (hv_flush_gva(r, c->in, c->plan->in_len, i, &range) != HV_STATUS_SUCCESS ||
+		    range.page_shift != HV_PAGE_SHIFT || range.pages > VP_FLUSH_GVAS_MAX - gvas->count)
+			goto whole;
+		for (u64 p = 0; p < range.pages; p++) {
+			u64 gva = range.base + (p << HV_PAGE_SHIFT);
+			if ((u64)((s64)(gva << 16) >> 16) != gva)
+				goto whole;
+			gvas->gva[gvas->count++] = gva;
+		}
+	}
+	return;
+whole:
+	gvas->count = 0;
+}
+
 /* HvCallFlushVirtualAddressSpace/List and their Ex forms (digest 4.3, 8).
- * Every target's whole ASID/VPID is flushed: flushing more than asked is
- * always allowed (8.1, 8.5), so AddressSpace, the non-global flag and the GVA
- * ranges only have to be valid, and a List call completes all its reps at
- * once. */
+ * Flushing more than asked is always allowed (8.1, 8.5): a Space call
+ * flushes each target's whole ASID/VPID (AddressSpace and the non-global
+ * flag only have to be valid), a List call the pages it names when there are
+ * at most VP_FLUSH_GVAS_MAX of them, else everything; it completes all its
+ * reps at once. */
 static u16 hc_flush(struct hc_call *c)
 {
 	struct hv_flush_request r;
 	struct vp_mask targets;
+	struct vp_flush_gvas gvas = {.count = 0};
 
 	u16 st = hv_flush_decode(&c->plan->in, c->in, c->plan->in_len, false, &r);
 	if (st != HV_STATUS_SUCCESS)
 		return st;
 	hv_vp_set_to_mask(&r.targets, the_vm.vp_count, targets.bits, VP_MASK_WORDS);
-	if (!vp_flush_vps(c->vp, &targets, HC_FLUSH_WAIT_US)) {
+	if (r.list)
+		list_pages(c, &r, &gvas);
+	if (!vp_flush_vps(c->vp, &targets, &gvas, HC_FLUSH_WAIT_US)) {
 		/* Not done: the guest re-executes the call (digest 3.8; a simple
 		 * call may continue too). */
 		printk(LOG_WARN, "vp%u: %s: a target VP did not leave guest mode within %u us; the call continues\n",

@@ -355,6 +355,14 @@ static void svm_flush_tlb(struct vp *vp, enum tlb_flush_scope scope)
 								     : SVM_TLB_FLUSH_ALL;
 }
 
+/* INVLPGA (APM vol. 3): the address's translations in the ASID, on this CPU,
+ * for every PCID as KVM also relies on for its Hyper-V flushes. */
+static void svm_flush_gva(struct vp *vp, u64 gva)
+{
+	u32 asid = bank_of(vp)->vmcb->control.guest_asid;
+	__asm__ volatile("invlpga %%rax, %%ecx" ::"a"(gva), "c"(asid) : "memory");
+}
+
 static bool exception_has_error_code(u8 vector)
 {
 	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
@@ -723,6 +731,7 @@ const struct vm_backend_ops svm_backend_ops = {
 	.set_nmi_window = svm_set_nmi_window,
 	.cancel_events = svm_cancel_events,
 	.flush_tlb = svm_flush_tlb,
+	.flush_gva = svm_flush_gva,
 	.intercept_msr = svm_intercept_msr,
 	.intercept_io = svm_intercept_io,
 	.dump = svm_dump,

@@ -578,6 +578,20 @@ static void vmx_flush_tlb(struct vp *vp, enum tlb_flush_scope scope)
 	b->flush |= scope == TLB_FLUSH_GUEST_SLAT ? FLUSH_SLAT : FLUSH_GUEST;
 }
 
+/* INVVPID individual-address (SDM 30.3): the address's linear and combined
+ * translations for the VPID, every PCID, global ones too.  Without a VPID
+ * every entry flushes anyway; without the instruction type, or when it fails
+ * (a non-canonical address), the whole VPID is flushed at the next entry. */
+static void vmx_flush_gva(struct vp *vp, u64 gva)
+{
+	struct vmx_bank *b = vp_bank(vp)->hw;
+
+	if (!b->vpid)
+		return;
+	if (!vmx_caps.invvpid.addr || !vmx_invvpid(INVVPID_ADDRESS, b->vpid, gva))
+		b->flush |= FLUSH_GUEST;
+}
+
 static void do_flush(struct vmx_bank *b, enum vmx_flush_method m)
 {
 	bool ok = true;
@@ -1266,6 +1280,7 @@ const struct vm_backend_ops vmx_backend_ops = {
 	.set_nmi_window = vmx_set_nmi_window,
 	.cancel_events = vmx_cancel_events,
 	.flush_tlb = vmx_flush_tlb,
+	.flush_gva = vmx_flush_gva,
 	.intercept_msr = vmx_intercept_msr,
 	.intercept_io = vmx_intercept_io,
 	.dump = vmx_dump,

@@ -42,6 +42,11 @@ struct vm_backend_ops {
 	/* Forgets queued and half-delivered events and any NMI blocking (INIT). */
 	void (*cancel_events)(struct vp *vp);
 	void (*flush_tlb)(struct vp *vp, enum tlb_flush_scope scope);
+	/* Drops this VP's guest translations of one linear address (INVLPG's
+	 * effect, global pages and paging-structure caches included), at once:
+	 * on the VP's own CPU, between two of its exits.  A backend whose CPU
+	 * cannot do that queues flush_tlb(TLB_FLUSH_GUEST) instead. */
+	void (*flush_gva)(struct vp *vp, u64 gva);
 	/* Intercept control for one MSR (read and/or write) or I/O port. */
 	void (*intercept_msr)(struct vp *vp, u32 msr, bool read, bool write);
 	void (*intercept_io)(struct vp *vp, u16 port, bool intercept);

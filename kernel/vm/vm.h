@@ -110,6 +110,13 @@ struct vp {
 	u32 tlb_flush_requested;
 	u32 tlb_flush_served;
 	bool in_guest;
+	/* The guest-virtual pages those requests name, if few enough: a
+	 * requester adds them under the lock before it bumps the generation;
+	 * flush_gva_all (or an overflow) asks for the whole ASID/VPID. */
+	struct spinlock flush_gva_lock;
+	u8 flush_gva_count;
+	bool flush_gva_all;
+	u64 flush_gvas[VP_FLUSH_GVAS_MAX];
 	/* Shadow of guest state the hypervisor emulates. */
 	u64 guest_efer; /* what the guest believes EFER is */
 	u64 mtrr_def_type;

@@ -2,20 +2,63 @@
 #include "kernel/vm/vp_flush.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
+#include "kernel/lib/string.h"
 #include "kernel/vm/backend.h"
 #include "kernel/vm/vp_ctl.h"
 
-/* Takes the PV requests left so far.  On the VP's own CPU only. */
+/* Flushes what gvas names on vp's own CPU: each page, or everything. */
+static void flush_own(struct vp *vp, const struct vp_flush_gvas *gvas)
+{
+	if (!gvas || gvas->count == 0 || gvas->count > VP_FLUSH_GVAS_MAX) {
+		vm_backend->flush_tlb(vp, TLB_FLUSH_GUEST);
+		return;
+	}
+	for (u32 i = 0; i < gvas->count; i++)
+		vm_backend->flush_gva(vp, gvas->gva[i]);
+}
+
+/* Takes the PV requests left so far.  On the VP's own CPU only.  The
+ * generation is read before the addresses are taken: every request up to it
+ * added its addresses first, so they are among those taken now (or were
+ * flushed by an earlier call).  Addresses of later requests taken too are
+ * flushed early, which is harmless. */
 static void serve_requests(struct vp *vp)
 {
 	u32 requested = __atomic_load_n(&vp->tlb_flush_requested, __ATOMIC_SEQ_CST);
+	struct vp_flush_gvas taken;
+	bool all;
 
-	if (requested != vp->tlb_flush_served) {
+	if (requested == vp->tlb_flush_served)
+		return;
+	spin_lock(&vp->flush_gva_lock);
+	all = vp->flush_gva_all;
+	taken.count = vp->flush_gva_count;
+	memcpy(taken.gva, vp->flush_gvas, taken.count * sizeof(taken.gva[0]));
+	vp->flush_gva_all = false;
+	vp->flush_gva_count = 0;
+	spin_unlock(&vp->flush_gva_lock);
+	if (all)
 		vm_backend->flush_tlb(vp, TLB_FLUSH_GUEST);
-		/* The flush is queued for the entry that follows: no guest
-		 * instruction runs before it. */
-		__atomic_store_n(&vp->tlb_flush_served, requested, __ATOMIC_RELEASE);
+	else
+		for (u32 i = 0; i < taken.count; i++)
+			vm_backend->flush_gva(vp, taken.gva[i]);
+	/* A whole flush is queued for the entry that follows, the per-page
+	 * ones are done: no guest instruction runs before either. */
+	__atomic_store_n(&vp->tlb_flush_served, requested, __ATOMIC_RELEASE);
+}
+
+/* Leaves gvas (NULL: everything) for target t to flush. */
+static void add_request(struct vp *t, const struct vp_flush_gvas *gvas)
+{
+	spin_lock(&t->flush_gva_lock);
+	if (!gvas || gvas->count == 0 || t->flush_gva_count + gvas->count > VP_FLUSH_GVAS_MAX) {
+		t->flush_gva_all = true;
+	} else {
+		memcpy(&t->flush_gvas[t->flush_gva_count], gvas->gva,
+		       gvas->count * sizeof(gvas->gva[0]));
+		t->flush_gva_count = (u8)(t->flush_gva_count + gvas->count);
 	}
+	spin_unlock(&t->flush_gva_lock);
 }
 
 void vp_flush_before_entry(struct vp *vp)
@@ -40,7 +83,8 @@ static bool target_done(struct vp *t, u32 gen)
 	       vp_flush_gen_reached(__atomic_load_n(&t->tlb_flush_served, __ATOMIC_ACQUIRE), gen);
 }
 
-bool vp_flush_vps(struct vp *self, const struct vp_mask *targets, u64 timeout_us)
+bool vp_flush_vps(struct vp *self, const struct vp_mask *targets, const struct vp_flush_gvas *gvas,
+		  u64 timeout_us)
 {
 	u32 gen[HV_MAX_CPUS];
 	struct vp_mask waiting = {0};
@@ -52,9 +96,10 @@ bool vp_flush_vps(struct vp *self, const struct vp_mask *targets, u64 timeout_us
 		if (!vp_mask_test(targets, i))
 			continue;
 		if (t == self) {
-			vm_backend->flush_tlb(self, TLB_FLUSH_GUEST);
+			flush_own(self, gvas);
 			continue;
 		}
+		add_request(t, gvas);
 		gen[i] = __atomic_add_fetch(&t->tlb_flush_requested, 1, __ATOMIC_SEQ_CST);
 		/* Only a VP that may be running guest code needs the kick; the
 		 * others check before they enter. */

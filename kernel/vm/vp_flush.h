@@ -62,13 +62,23 @@ static inline bool vp_flush_gen_reached(u32 served, u32 wanted)
 void vp_flush_before_entry(struct vp *vp);
 void vp_flush_after_exit(struct vp *vp);
 
-/* Flushes the guest TLB (the whole ASID/VPID: the TLFS allows flushing more
- * than asked) of every VP in `targets` (indexes >= the_vm.vp_count are
- * ignored), on behalf of `self`, which runs this between two of its exits.
- * `self` in the set just queues its own flush.  Returns true once every other
- * target has passed an entry boundary or is out of guest mode; false when one
- * did not within timeout_us (its request stays: it still flushes before it
- * next enters, but the caller must not report completion). */
-bool vp_flush_vps(struct vp *self, const struct vp_mask *targets, u64 timeout_us);
+/* Guest-virtual pages to flush; count 0 (or a NULL pointer) means the whole
+ * ASID/VPID. */
+struct vp_flush_gvas {
+	u32 count;
+	u64 gva[VP_FLUSH_GVAS_MAX];
+};
+
+/* Flushes the guest TLB of every VP in `targets` (indexes >= the_vm.vp_count
+ * are ignored), on behalf of `self`, which runs this between two of its
+ * exits: the pages in gvas, or everything.  A target whose pending requests
+ * add up to more than VP_FLUSH_GVAS_MAX pages flushes everything (the TLFS
+ * allows flushing more than asked).  `self` in the set flushes at once.
+ * Returns true once every other target has passed an entry boundary or is
+ * out of guest mode; false when one did not within timeout_us (its request
+ * stays: it still flushes before it next enters, but the caller must not
+ * report completion). */
+bool vp_flush_vps(struct vp *self, const struct vp_mask *targets, const struct vp_flush_gvas *gvas,
+		  u64 timeout_us);
 
 #endif
