@@ -130,6 +130,15 @@ static const struct hv_feature_desc feature_table[HV_FEAT_COUNT] = {
 		.name = "sint_polling", .features_edx = HV_X64_SINT_POLLING_AVAILABLE,
 		.requires = HV_FEAT(HV_FEAT_SYNIC),
 		.help = "SINT polling mode"},
+	/* EOI assist lives on the VP assist page (digest 2.10, 7.6).  Linux
+	 * takes it in hv_apic_eoi_write, which it installs on vapic's "use the
+	 * APIC MSRs" hint (0x40000004 EAX bit 3), so narrowing eoi_assist off
+	 * keeps that hint and the guest's code path, and only stops the
+	 * hypervisor from setting the bit.  Its own visible bit is 0x40000006
+	 * EAX bit 0, "APIC overlay assist in use" (see update_registers). */
+	[HV_FEAT_EOI_ASSIST] = {
+		.name = "eoi_assist", .requires = HV_FEAT(HV_FEAT_VAPIC),
+		.help = "EOI assist: 'no EOI required' in the VP assist page"},
 };
 
 STATIC_ASSERT(HV_FEAT_COUNT <= 32, "features are bits of a u32");
@@ -188,10 +197,11 @@ static void update_registers(struct hv_features *f)
 			f->recommendations |= d->recommended_when_off;
 		}
 	}
-	/* APIC overlay assist is "in use" exactly when the VP assist page is
-	 * offered; MSR bitmaps and SLAT are always used (digest 1.7). */
+	/* APIC overlay assist is "in use" exactly when the hypervisor sets
+	 * the VP assist page's EOI assist bit; MSR bitmaps and SLAT are always
+	 * used (digest 1.7). */
 	f->hw_features &= ~HV_X64_APIC_OVERLAY_ASSIST_IN_USE;
-	if (f->on & HV_FEAT(HV_FEAT_VAPIC))
+	if (f->on & HV_FEAT(HV_FEAT_EOI_ASSIST))
 		f->hw_features |= HV_X64_APIC_OVERLAY_ASSIST_IN_USE;
 }
 

@@ -55,6 +55,7 @@ enum hv_feature {
 	HV_FEAT_XMM_OUTPUT,	/* XMM fast hypercall output (not offered yet) */
 	HV_FEAT_TLBFLUSH_EXT,	/* extended GVA ranges in flush lists (not offered yet) */
 	HV_FEAT_SINT_POLLING,	/* SINT polling mode (not offered yet) */
+	HV_FEAT_EOI_ASSIST,	/* "no EOI required" in the VP assist page */
 	HV_FEAT_COUNT
 };
 
@@ -70,7 +71,7 @@ enum hv_feature {
 	 HV_FEAT(HV_FEAT_IPI) | HV_FEAT(HV_FEAT_EX_MASKS) | HV_FEAT(HV_FEAT_XMM_INPUT) |      \
 	 HV_FEAT(HV_FEAT_MSR_LOCK) | HV_FEAT(HV_FEAT_POST_MESSAGES) |                         \
 	 HV_FEAT(HV_FEAT_SIGNAL_EVENTS) | HV_FEAT(HV_FEAT_EXT_HYPERCALLS) |                   \
-	 HV_FEAT(HV_FEAT_AUTOEOI))
+	 HV_FEAT(HV_FEAT_AUTOEOI) | HV_FEAT(HV_FEAT_EOI_ASSIST))
 
 /* Leaf 0x40000000 EAX: highest leaf.  0x4000000A (nested) and everything above
  * 0x40000006 stay hidden (issue 6; windows-vsm.md 1.1). */

@@ -45,6 +45,7 @@ struct hv_vp {
 	struct hv_msg_node post_msg[HV_SYNIC_SINT_COUNT][POST_BUFFERS_PER_SINT];
 	u32 auto_eoi[8]; /* vectors marked AutoEOI in the APIC, by us */
 	bool idle;	 /* in GUEST_IDLE */
+	bool eoi_assist_taken; /* the guest skipped an EOI once (logged) */
 };
 
 /* ---- per-VP state ---------------------------------------------------------------- */
@@ -266,11 +267,11 @@ static int write_siefp(struct hv_vp *hv, u64 value)
 	return 0;
 }
 
-/* VP assist page (2.10): an overlay the guest reads and writes.  Only its
- * existence is implemented: the hypervisor never sets ApicAssist's "no EOI
- * required" bit (TLFS 7.6 makes that optional), so guests always EOI through
- * the APIC or the EOI MSR, and nothing else on the page is used yet (the VTL
- * control area comes with VSM). */
+/* VP assist page (2.10): an overlay the guest reads and writes.  The
+ * hypervisor uses ApicAssist for EOI assist (7.6, below); nothing else on
+ * the page is used yet (the VTL control area comes with VSM).  The page only
+ * moves during an exit, when the assist bit is never set (vp_apic.c
+ * withdraws it first), so a move cannot strand a set bit. */
 static int write_assist(struct hv_vp *hv, u64 value)
 {
 	void *frame = hv->assist_frame;
@@ -283,6 +284,44 @@ static int write_assist(struct hv_vp *hv, u64 value)
 		__atomic_store_n(&hv->assist_frame->apic_assist, 0, __ATOMIC_RELAXED);
 	hv->assist_msr = value;
 	return 0;
+}
+
+/* EOI assist (7.6).  The guest takes the assist with an atomic exchange
+ * (Linux: xchg(&apic_assist, 0) & 1; the TLFS: btr), so the hypervisor
+ * changes bit 0 atomically too and leaves bits 31:1 (RsvdZ) to the guest;
+ * this VP's guest is not running, but other VPs can reach the page. */
+bool hv_vp_eoi_assist_ready(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+
+	return hv && hv->assist_frame && (hv->assist_msr & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE) &&
+	       hv_features_on(&hv_partition_features, HV_FEAT_EOI_ASSIST);
+}
+
+void hv_vp_eoi_assist_set(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+
+	if (hv && hv->assist_frame)
+		__atomic_fetch_or(&hv->assist_frame->apic_assist,
+				  HV_VP_ASSIST_APIC_ASSIST_NO_EOI_REQUIRED, __ATOMIC_SEQ_CST);
+}
+
+bool hv_vp_eoi_assist_withdraw(struct vp *vp)
+{
+	struct hv_vp *hv = hv_of(vp);
+
+	if (!hv || !hv->assist_frame)
+		return false;
+	u32 old = __atomic_fetch_and(&hv->assist_frame->apic_assist,
+				     ~HV_VP_ASSIST_APIC_ASSIST_NO_EOI_REQUIRED, __ATOMIC_SEQ_CST);
+	bool taken = !(old & HV_VP_ASSIST_APIC_ASSIST_NO_EOI_REQUIRED);
+	/* Once per VP, so a log shows whether the guest uses it at all. */
+	if (taken && !hv->eoi_assist_taken) {
+		hv->eoi_assist_taken = true;
+		printk(LOG_INFO, "vp%u: the guest takes EOI assist (skipped an EOI)\n", vp->index);
+	}
+	return taken;
 }
 
 /* ---- synthetic timers (2.12, 7.7, 7.8) ------------------------------------------------ */

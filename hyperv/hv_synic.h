@@ -28,7 +28,8 @@
 #define HV_IMPLEMENTED_SYNIC                                                                 \
 	(HV_FEAT(HV_FEAT_RUNTIME) | HV_FEAT(HV_FEAT_SYNIC) | HV_FEAT(HV_FEAT_STIMER) |           \
 	 HV_FEAT(HV_FEAT_STIMER_DIRECT) | HV_FEAT(HV_FEAT_VAPIC) | HV_FEAT(HV_FEAT_RESET) |      \
-	 HV_FEAT(HV_FEAT_IDLE) | HV_FEAT(HV_FEAT_FREQUENCIES) | HV_FEAT(HV_FEAT_AUTOEOI))
+	 HV_FEAT(HV_FEAT_IDLE) | HV_FEAT(HV_FEAT_FREQUENCIES) | HV_FEAT(HV_FEAT_AUTOEOI) |       \
+	 HV_FEAT(HV_FEAT_EOI_ASSIST))
 
 /* The MSRs this file answers for (after hv_partition.c's feature gate):
  * VP_RUNTIME, RESET, TSC/APIC_FREQUENCY, EOI/ICR/TPR, VP_ASSIST_PAGE,
@@ -65,6 +66,16 @@ u64 hv_vp_next_deadline(struct vp *vp);
 /* The guest EOIed `vector` (kernel/vm/vp_apic.c): queued messages of the
  * SINTs on that vector get another try. */
 void hv_vp_eoi(struct vp *vp, u8 vector);
+/* EOI assist: bit 0 "no EOI required" of the VP assist page's ApicAssist
+ * (digest 2.10, 7.6), for kernel/vm/vp_apic.c, which decides when (see
+ * vlapic_eoi_assist_offer); on the VP's own CPU.
+ *   ready: the partition offers EOI assist and this VP's assist page is on;
+ *   set: before an entry, tells the guest it may skip its next EOI;
+ *   withdraw: after the exit, clears the bit; true when the guest had
+ *   cleared it already, i.e. skipped its EOI. */
+bool hv_vp_eoi_assist_ready(struct vp *vp);
+void hv_vp_eoi_assist_set(struct vp *vp);
+bool hv_vp_eoi_assist_withdraw(struct vp *vp);
 /* The VP sleeps in GUEST_IDLE (any interrupt wakes it, even with IF = 0),
  * and the VP loop woke it. */
 bool hv_vp_idle(struct vp *vp);

@@ -36,6 +36,15 @@ static int vec_highest(const u32 *set)
 	return -1;
 }
 
+/* True when v is the one vector in the set. */
+static bool vec_only(const u32 *set, u8 v)
+{
+	for (u32 i = 0; i < 8; i++)
+		if (set[i] != (i == (u32)(v >> 5) ? 1u << (v & 31) : 0))
+			return false;
+	return true;
+}
+
 /* ---- modes ----------------------------------------------------------------- */
 
 enum vlapic_mode vlapic_mode(const struct vlapic *a)
@@ -159,9 +168,12 @@ bool vlapic_ack(struct vlapic *a, u8 *vector)
 	}
 	vec_clear(a->irr, (u8)v);
 	/* AutoEOI (Hv#1, TLFS digest 7.6): the EOI happens at acceptance, so
-	 * the vector never enters the ISR and nothing is broadcast. */
-	if (!vec_test(a->auto_eoi, (u8)v))
+	 * the vector never enters the ISR and nothing is broadcast.  It puts
+	 * nothing in service either, so last_acked stays as it was. */
+	if (!vec_test(a->auto_eoi, (u8)v)) {
 		vec_set(a->isr, (u8)v);
+		a->last_acked = (s16)v;
+	}
 	*vector = (u8)v;
 	return true;
 }
@@ -182,6 +194,7 @@ bool vlapic_is_auto_eoi(const struct vlapic *a, u8 vector)
 void vlapic_eoi(struct vlapic *a, struct vlapic_effects *fx)
 {
 	FX_OR_SCRATCH(fx);
+	a->last_acked = -1;
 	/* 11.8.5: the EOI retires the highest-priority in-service vector,
 	 * whatever the handler thinks it is serving. */
 	int v = vec_highest(a->isr);
@@ -203,6 +216,53 @@ void vlapic_eoi(struct vlapic *a, struct vlapic_effects *fx)
 		if ((a->lvt[i] & VLAPIC_LVT_REMOTE_IRR) &&
 		    (a->lvt[i] & VLAPIC_LVT_VECTOR) == (u32)v)
 			a->lvt[i] &= ~VLAPIC_LVT_REMOTE_IRR;
+}
+
+/* The rule for offering EOI assist (TLFS digest 7.6 "no EOI required").
+ * Vector v is offered for the coming entry when:
+ *  - v is last_acked: the last acknowledgement put it in service and no EOI
+ *    has happened since, so it is the highest in service and the guest's
+ *    next EOI is the one that retires it (11.8.5);
+ *  - v is the only vector in service.  The TLFS (and KVM) also let the
+ *    highest of nested interrupts skip its EOI; this hypervisor keeps to
+ *    Xen's stricter rule, under which a skipped EOI always empties the ISR
+ *    and a nested interrupt, like the one it interrupted, EOIs through a
+ *    trap.  Linux never nests interrupt handlers, so it loses nothing;
+ *  - v is edge-triggered (TMR clear): a level-triggered EOI has to reach the
+ *    IOAPICs (remote IRR) or a LINT entry at once, not at the next exit;
+ *  - IRR is empty: the EOI would let a waiting interrupt in, and a skipped
+ *    EOI is only seen at the next exit, which may be far away.
+ * Everything that changes these conditions while the guest runs makes it
+ * exit first: an interrupt sent to it kicks it, its timers expire through
+ * the host timer, and its own EOI and ICR writes trap (a CR8 write need
+ * not: no condition here depends on TPR).  The caller withdraws the
+ * bit at every exit and settles what the guest did, and offers anew before
+ * every entry: while an interrupt is in service, a guest that exits (say, to
+ * read an MSR) keeps the assist for it, and one that does not exit until the
+ * next interrupt has its skipped EOI done before that interrupt is looked
+ * at. */
+int vlapic_eoi_assist_offer(struct vlapic *a)
+{
+	int v = a->last_acked;
+
+	a->eoi_assisted = -1;
+	if (v < 0 || vlapic_mode(a) == VLAPIC_MODE_DISABLED || !vec_only(a->isr, (u8)v) ||
+	    vec_test(a->tmr, (u8)v) || vec_highest(a->irr) >= 0)
+		return -1;
+	a->eoi_assisted = (s16)v;
+	return v;
+}
+
+void vlapic_eoi_assist_settle(struct vlapic *a, bool skipped, struct vlapic_effects *fx)
+{
+	FX_OR_SCRATCH(fx);
+	int v = a->eoi_assisted;
+
+	a->eoi_assisted = -1;
+	/* Nothing but the guest's own EOI can change the ISR while it runs, and
+	 * that traps; still, never retire anything but the vector offered. */
+	if (skipped && v >= 0 && vec_highest(a->isr) == v)
+		vlapic_eoi(a, fx);
 }
 
 /* ---- interrupts in ------------------------------------------------------------ */
@@ -565,6 +625,7 @@ static void regs_reset(struct vlapic *a)
 	a->timer_base = 0;
 	a->timer_count = 0;
 	a->tsc_deadline = 0;
+	a->last_acked = -1;
 }
 
 int vlapic_init(struct vlapic *a, const struct vlapic_config *cfg)
@@ -579,6 +640,7 @@ int vlapic_init(struct vlapic *a, const struct vlapic_config *cfg)
 
 	memset(a, 0, sizeof(*a));
 	a->cfg = *cfg;
+	a->eoi_assisted = -1;
 	if (!a->cfg.version)
 		a->cfg.version = 0x14; /* integrated APIC (11.4.8) */
 	if (!a->cfg.maxphyaddr)

@@ -154,6 +154,13 @@ struct vlapic {
 	/* Vectors acknowledged with an implicit EOI (Hv#1 SynIC AutoEOI, TLFS
 	 * digest 7.6): not APIC state, so INIT and RESET keep it. */
 	u32 auto_eoi[8];
+	/* EOI assist bookkeeping (Hv#1, TLFS digest 7.6; vlapic_eoi_assist_offer),
+	 * not APIC state.  last_acked: the vector the last acknowledgement put
+	 * in service, as long as no EOI has happened since (else -1).
+	 * eoi_assisted: the vector the guest may skip the EOI of during the
+	 * entry under way (-1: none); only the VP's own CPU touches it. */
+	s16 last_acked;
+	s16 eoi_assisted;
 	u32 esr;              /* what a read returns (latched by the last write) */
 	u32 esr_pending;      /* errors seen since the last ESR write */
 	u32 icr_lo, icr_hi;   /* xAPIC halves; x2APIC uses icr_hi as bits 63:32 */
@@ -299,6 +306,22 @@ bool vlapic_is_auto_eoi(const struct vlapic *a, u8 vector);
 
 /* End of interrupt (11.8.5): the highest ISR bit clears. */
 void vlapic_eoi(struct vlapic *a, struct vlapic_effects *fx);
+
+/* EOI assist (Hv#1 "no EOI required", TLFS digest 7.6): the guest may skip
+ * the EOI of an interrupt and tell the hypervisor by clearing a bit, which
+ * the hypervisor reads at the next exit.  The caller sets that bit only
+ * while the guest runs: offer before an entry (after injection), settle
+ * after the exit that ended it.
+ *
+ * vlapic_eoi_assist_offer returns the vector whose EOI may be skipped during
+ * this entry, or -1, and records it for the settle.  The rule is in
+ * vlapic.c (in short: the interrupt last acknowledged, alone in service,
+ * edge-triggered, with nothing waiting in IRR and no EOI since).
+ * vlapic_eoi_assist_settle: `skipped` says the guest cleared the bit instead
+ * of writing EOI; the EOI is then done here, effects included (SynIC
+ * re-delivery through VLAPIC_FX_EOI).  Either way the record is dropped. */
+int vlapic_eoi_assist_offer(struct vlapic *a);
+void vlapic_eoi_assist_settle(struct vlapic *a, bool skipped, struct vlapic_effects *fx);
 
 u8 vlapic_ppr(const struct vlapic *a);
 u8 vlapic_apr(const struct vlapic *a);

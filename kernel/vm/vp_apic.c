@@ -403,15 +403,39 @@ static void sync_cr8_in(struct vp *vp, u8 tpr)
 	}
 }
 
+/* EOI assist (Hv#1, TLFS digest 7.6; the rule is vlapic_eoi_assist_offer's):
+ * the "no EOI required" bit is set only while the guest runs.  At the exit
+ * it is withdrawn, and if the guest had cleared it (it skipped its EOI), the
+ * EOI is done now, before anything else looks at the APIC, with what an EOI
+ * triggers (SynIC re-delivery; never an IOAPIC EOI: only edge-triggered
+ * vectors are offered).  A guest that did EOI through the MSR or the APIC
+ * page finds the bit clear after that exit, and nothing is retired twice. */
+static void settle_eoi_assist(struct vp *vp, struct vlapic *a)
+{
+	struct vlapic_effects fx = {0};
+	bool skipped = hv_vp_eoi_assist_withdraw(vp);
+
+	spin_lock(&vp->apic_lock);
+	vlapic_eoi_assist_settle(a, skipped, &fx);
+	spin_unlock(&vp->apic_lock);
+	if (fx.flags & VLAPIC_FX_EOI)
+		apply_effects(vp, &fx, vlapic_mmio_base(a));
+}
+
 void vp_apic_after_exit(struct vp *vp)
 {
+	struct vlapic *a = apic_of(vp);
+
+	/* Only this CPU writes eoi_assisted, so it is read without the lock. */
+	if (a->eoi_assisted >= 0)
+		settle_eoi_assist(vp, a);
 	u8 cr8 = (u8)vp_get_reg(vp, VP_CR8);
 
 	if (cr8 == vp->cr8_shadow)
 		return;
 	vp->cr8_shadow = cr8;
 	spin_lock(&vp->apic_lock);
-	vlapic_cr8_write(apic_of(vp), cr8, NULL);
+	vlapic_cr8_write(a, cr8, NULL);
 	spin_unlock(&vp->apic_lock);
 }
 
@@ -443,9 +467,16 @@ void vp_apic_prepare_entry(struct vp *vp)
 		 * the guest can take one. */
 		want_window = vlapic_highest_pending(a) >= 0;
 	}
+	/* EOI assist (see settle_eoi_assist): only once an interrupt is in
+	 * service, and only for a VP whose assist page is on. */
+	int assisted = -1;
+	if (a->last_acked >= 0 && hv_vp_eoi_assist_ready(vp))
+		assisted = vlapic_eoi_assist_offer(a);
 	u8 tpr = (u8)a->tpr;
 	u64 timer_deadline = apic_timer_deadline(vp);
 	spin_unlock(&vp->apic_lock);
+	if (assisted >= 0)
+		hv_vp_eoi_assist_set(vp);
 	vm_backend->set_irq_window(vp, want_window);
 	sync_cr8_in(vp, tpr);
 	arm_host_timer(vp, timer_deadline);

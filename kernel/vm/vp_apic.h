@@ -32,10 +32,12 @@ int vp_apic_msr_write(struct vp *vp, u32 msr, u64 value);
 /* The VP loop's side, on the VP's own CPU. */
 /* Takes expired timers and INIT/SIPI/NMI events; may change vp->state. */
 void vp_apic_update(struct vp *vp);
-/* Before an entry: injects what is deliverable or asks for a window, and
- * arms the host timer for the APIC timer. */
+/* Before an entry: injects what is deliverable or asks for a window, offers
+ * Hv#1 EOI assist (TLFS digest 7.6) when the rule allows, and arms the host
+ * timer for the APIC timer. */
 void vp_apic_prepare_entry(struct vp *vp);
-/* After an exit: picks up a TPR the guest changed through CR8. */
+/* After an exit, before its handler: withdraws EOI assist and does the EOI
+ * the guest skipped, then picks up a TPR the guest changed through CR8. */
 void vp_apic_after_exit(struct vp *vp);
 /* Something wakes a halted VP: an NMI, INIT, SIPI, or (with RFLAGS.IF) a
  * deliverable interrupt. */

@@ -1,13 +1,16 @@
 /*
  * hv_synic: the per-VP Hv#1 interface (hyperv/hv_synic.h): SynIC MSRs, message
  * slots with MessagePending and EOM re-delivery, synthetic timers in one-shot,
- * periodic and direct modes, AutoEOI, the VP assist page, the EOI/ICR/TPR MSRs,
- * the frequency MSRs, VP_RUNTIME, GUEST_IDLE, and hostile inputs.  Each RESULT
- * names the section of the TLFS digest whose rule it checks.
+ * periodic and direct modes, AutoEOI, the VP assist page with EOI assist, the
+ * EOI/ICR/TPR MSRs, the frequency MSRs, VP_RUNTIME, GUEST_IDLE, and hostile
+ * inputs.  Each RESULT names the section of the TLFS digest whose rule it
+ * checks.
  *
  * Command line: `narrow` means the hypervisor runs with hv_features= turning
  * these features off: then every one of these MSRs must #GP (digest 1.4) and
- * nothing else is tested.
+ * nothing else is tested.  `no_eoi_assist` means it runs with
+ * hv_features=-eoi_assist: only the EOI assist tests run, and the hypervisor
+ * must never set "no EOI required".
  *
  * Every wait is bounded by TIME_REF_COUNT, so a missing interrupt is a FAIL,
  * never a hang.
@@ -67,6 +70,21 @@ const char guest_name[] = "hv_synic";
 #define SINT_MSG 2
 #define SINT_PERIODIC 3
 #define SINT_AUTO 4
+/* EOI assist (digest 7.6): priority classes matter here. */
+#define VEC_EA 0x80       /* alone in service */
+#define VEC_EA_MSR 0xB0   /* EOIed through the MSR while offered */
+#define VEC_EA_MID 0xA0   /* ... then this one, with VEC_EA_LOW waiting */
+#define VEC_EA_LOW 0x90
+#define VEC_EA_OUTER 0xC0 /* interrupted by VEC_EA_INNER */
+#define VEC_EA_INNER 0xD0
+#define VEC_EA_HIGH 0xE0  /* VEC_EA_BELOW arrives while it is in service */
+#define VEC_EA_BELOW 0x54
+#define VEC_EA_SINT 0x78
+#define SINT_EA 6
+
+#define HW_APIC_OVERLAY_ASSIST (1u << 0) /* CPUID 0x40000006 EAX */
+#define HINT_APIC_MSRS (1u << 3)         /* CPUID 0x40000004 EAX */
+#define NO_EOI_REQUIRED 1u               /* ApicAssist bit 0 */
 
 #define MS 10000ULL /* reference time units (100 ns) per millisecond */
 
@@ -154,6 +172,281 @@ static void auto_eoi_handler(u32 vector)
 {
 	hits[vector]++;
 	isr_seen_in_handler = lapic_vector_bit(LAPIC_ISR, vector);
+}
+
+/* ---- EOI assist (digest 2.10, 7.6) ---------------------------------------------------- */
+
+/* What each handler saw of ApicAssist bit 0, and whether it skipped its EOI. */
+static volatile u32 ea_bit_seen[256], ea_skipped[256];
+static volatile u32 ea_bits_seen_total; /* any handler, any time */
+
+static void self_ipi(u32 vector)
+{
+	wrmsr(MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | vector);
+}
+
+static bool assist_bit(void)
+{
+	bool on = assist[0] & NO_EOI_REQUIRED;
+	if (on)
+		ea_bits_seen_total++;
+	return on;
+}
+
+/* Linux's hv_apic_eoi_write: take the assist with one atomic exchange,
+ * else EOI through the MSR.  True when the EOI was skipped. */
+static bool eoi_assisted(void)
+{
+	if (__atomic_exchange_n(&assist[0], 0, __ATOMIC_SEQ_CST) & NO_EOI_REQUIRED)
+		return true;
+	wrmsr(MSR_EOI, 0);
+	return false;
+}
+
+static void lazy_handler(u32 vector)
+{
+	hits[vector]++;
+	if (assist_bit())
+		ea_bit_seen[vector]++;
+	if (eoi_assisted())
+		ea_skipped[vector]++;
+}
+
+/* Waits (IF set) until hits[vector] reaches n; the polling reads
+ * TIME_REF_COUNT, so the VP exits and a skipped EOI is seen. */
+static bool wait_in_handler(u32 vector, u32 n, u64 ms)
+{
+	u64 end = ref_now() + ms * MS;
+	irq_enable();
+	while (hits[vector] < n && ref_now() < end)
+		cpu_relax();
+	irq_disable();
+	return hits[vector] >= n;
+}
+
+/* An edge-triggered self-IPI, alone in service: the bit is set; the guest
+ * clears it instead of EOIing; the same vector is delivered again, which its
+ * own ISR bit would block if the hypervisor had not done the EOI. */
+static void eoi_assist_taken_test(bool offered)
+{
+	irq_set_handler(VEC_EA, lazy_handler);
+	self_ipi(VEC_EA);
+	bool got1 = wait_hits(VEC_EA, 1, 100);
+	bool in_service = lapic_vector_bit(LAPIC_ISR, VEC_EA); /* an exit: settles */
+	self_ipi(VEC_EA);
+	bool got2 = wait_hits(VEC_EA, 2, 100);
+	u32 want = offered ? 2 : 0;
+	test_result(offered ? "eoi-assist-no-eoi-required-7.6" : "eoi-assist-never-set-7.6",
+		    got1 && got2 && !in_service && ea_bit_seen[VEC_EA] == want &&
+			    ea_skipped[VEC_EA] == want && !lapic_vector_bit(LAPIC_ISR, VEC_EA) &&
+			    lapic_read(LAPIC_PPR) == 0 && (assist[0] & NO_EOI_REQUIRED) == 0,
+		    "hits %u, bit seen %u, skipped %u, in service between %d, PPR %x, assist %x",
+		    hits[VEC_EA], ea_bit_seen[VEC_EA], ea_skipped[VEC_EA], in_service,
+		    lapic_read(LAPIC_PPR), assist[0]);
+}
+
+/* EOI through the MSR while the bit is set: the hypervisor clears it, and
+ * retires nothing a second time.  The second part makes a stale record
+ * visible: VEC_EA_MID enters service with VEC_EA_LOW waiting (so it is not
+ * offered), and its handler exits twice; an EOI "skipped" by the handler
+ * before would retire VEC_EA_MID there. */
+static struct {
+	bool bit_at_entry, bit_after_eoi, isr_after_eoi, mid_bit, mid_in_service;
+} ea_msr;
+
+static void msr_eoi_while_set_handler(u32 vector)
+{
+	hits[vector]++;
+	ea_msr.bit_at_entry = assist_bit();
+	wrmsr(MSR_EOI, 0);
+	ea_msr.bit_after_eoi = assist_bit();
+	ea_msr.isr_after_eoi = lapic_vector_bit(LAPIC_ISR, vector);
+	/* Both wait in IRR until this handler returns (IF is clear). */
+	self_ipi(VEC_EA_LOW);
+	self_ipi(VEC_EA_MID);
+}
+
+static void mid_handler(u32 vector)
+{
+	hits[vector]++;
+	ea_msr.mid_bit = assist_bit();
+	(void)ref_now();
+	ea_msr.mid_in_service = lapic_vector_bit(LAPIC_ISR, vector);
+	wrmsr(MSR_EOI, 0);
+}
+
+static void eoi_assist_msr_eoi_test(bool offered)
+{
+	irq_set_handler(VEC_EA_MSR, msr_eoi_while_set_handler);
+	irq_set_handler(VEC_EA_MID, mid_handler);
+	irq_set_handler(VEC_EA_LOW, lazy_handler);
+	self_ipi(VEC_EA_MSR);
+	bool got = wait_hits(VEC_EA_LOW, 1, 100);
+	test_result(offered ? "eoi-assist-msr-eoi-clears-bit-7.6" : "eoi-assist-msr-eoi-never-set-7.6",
+		    got && hits[VEC_EA_MSR] == 1 && hits[VEC_EA_MID] == 1 &&
+			    ea_msr.bit_at_entry == offered && !ea_msr.bit_after_eoi &&
+			    !ea_msr.isr_after_eoi && !ea_msr.mid_bit && ea_msr.mid_in_service &&
+			    ea_bit_seen[VEC_EA_LOW] == (offered ? 1u : 0u) &&
+			    !lapic_vector_bit(LAPIC_ISR, VEC_EA_LOW) && lapic_read(LAPIC_PPR) == 0,
+		    "hits %u/%u/%u; bit at entry %d, after MSR EOI %d; in service after it %d; "
+		    "mid: bit %d, in service %d; low: bit %u; PPR %x",
+		    hits[VEC_EA_MSR], hits[VEC_EA_MID], hits[VEC_EA_LOW], ea_msr.bit_at_entry,
+		    ea_msr.bit_after_eoi, ea_msr.isr_after_eoi, ea_msr.mid_bit, ea_msr.mid_in_service,
+		    ea_bit_seen[VEC_EA_LOW], lapic_read(LAPIC_PPR));
+}
+
+/* Nested: a higher-priority interrupt that arrives while another is in
+ * service does not get the bit, and the outer one loses it. */
+static struct {
+	bool outer_bit, inner_bit, outer_in_service, outer_bit_after, inner_skipped, outer_skipped;
+} ea_nest;
+
+static void inner_handler(u32 vector)
+{
+	hits[vector]++;
+	ea_nest.inner_bit = assist_bit();
+	ea_nest.outer_in_service = lapic_vector_bit(LAPIC_ISR, VEC_EA_OUTER);
+	ea_nest.inner_skipped = eoi_assisted();
+}
+
+static void outer_handler(u32 vector)
+{
+	hits[vector]++;
+	ea_nest.outer_bit = assist_bit();
+	self_ipi(VEC_EA_INNER);
+	wait_in_handler(VEC_EA_INNER, 1, 100);
+	ea_nest.outer_bit_after = assist_bit();
+	ea_nest.outer_skipped = eoi_assisted();
+}
+
+static void eoi_assist_nested_test(bool offered)
+{
+	irq_set_handler(VEC_EA_OUTER, outer_handler);
+	irq_set_handler(VEC_EA_INNER, inner_handler);
+	self_ipi(VEC_EA_OUTER);
+	bool got = wait_hits(VEC_EA_OUTER, 1, 200);
+	test_result(offered ? "eoi-assist-nested-not-offered-7.6" : "eoi-assist-nested-never-set-7.6",
+		    got && hits[VEC_EA_INNER] == 1 && ea_nest.outer_bit == offered &&
+			    !ea_nest.inner_bit && ea_nest.outer_in_service &&
+			    !ea_nest.outer_bit_after && !ea_nest.inner_skipped &&
+			    !ea_nest.outer_skipped && !lapic_vector_bit(LAPIC_ISR, VEC_EA_OUTER) &&
+			    !lapic_vector_bit(LAPIC_ISR, VEC_EA_INNER) && lapic_read(LAPIC_PPR) == 0,
+		    "hits %u/%u; outer bit %d, then %d; inner bit %d, outer in service %d; "
+		    "skipped outer %d inner %d; PPR %x",
+		    hits[VEC_EA_OUTER], hits[VEC_EA_INNER], ea_nest.outer_bit, ea_nest.outer_bit_after,
+		    ea_nest.inner_bit, ea_nest.outer_in_service, ea_nest.outer_skipped,
+		    ea_nest.inner_skipped, lapic_read(LAPIC_PPR));
+}
+
+/* A lower-priority interrupt arriving while the bit is set withdraws it
+ * (the EOI must trap, to let it in); once alone, it gets the bit itself. */
+static struct {
+	bool bit_before, bit_after, skipped;
+} ea_low;
+
+static void high_handler(u32 vector)
+{
+	hits[vector]++;
+	ea_low.bit_before = assist_bit();
+	self_ipi(VEC_EA_BELOW);
+	ea_low.bit_after = assist_bit();
+	ea_low.skipped = eoi_assisted();
+}
+
+static void eoi_assist_lower_arrives_test(bool offered)
+{
+	irq_set_handler(VEC_EA_HIGH, high_handler);
+	irq_set_handler(VEC_EA_BELOW, lazy_handler);
+	self_ipi(VEC_EA_HIGH);
+	bool got = wait_hits(VEC_EA_BELOW, 1, 100);
+	bool in_service = lapic_vector_bit(LAPIC_ISR, VEC_EA_BELOW);
+	test_result(offered ? "eoi-assist-withdrawn-for-lower-7.6" : "eoi-assist-lower-never-set-7.6",
+		    got && hits[VEC_EA_HIGH] == 1 && ea_low.bit_before == offered &&
+			    !ea_low.bit_after && !ea_low.skipped &&
+			    ea_bit_seen[VEC_EA_BELOW] == (offered ? 1u : 0u) &&
+			    ea_skipped[VEC_EA_BELOW] == (offered ? 1u : 0u) && !in_service &&
+			    lapic_read(LAPIC_PPR) == 0,
+		    "hits %u/%u; high: bit %d then %d, skipped %d; below: bit %u skipped %u, "
+		    "in service after %d",
+		    hits[VEC_EA_HIGH], hits[VEC_EA_BELOW], ea_low.bit_before, ea_low.bit_after,
+		    ea_low.skipped, ea_bit_seen[VEC_EA_BELOW], ea_skipped[VEC_EA_BELOW], in_service);
+}
+
+/* A skipped EOI still re-delivers SynIC messages (7.3 step 4): the second
+ * timer message waits behind the first, the handler empties the slot and
+ * skips its EOI, and writes no EOM; only the hypervisor's EOI at the next
+ * exit can bring the second message in. */
+static struct {
+	bool first_bit, first_skipped, pending_seen;
+	u32 index[2];
+} ea_sint;
+
+static void sint_lazy_handler(u32 vector)
+{
+	u32 n = hits[vector]++;
+	struct message *m = &sim[SINT_EA];
+	if (n == 0) {
+		ea_sint.first_bit = assist_bit();
+		u64 end = ref_now() + 100 * MS;
+		while (!(m->flags & MSG_PENDING) && ref_now() < end)
+			cpu_relax();
+		ea_sint.pending_seen = m->flags & MSG_PENDING;
+	}
+	if (n < 2)
+		ea_sint.index[n] = m->timer_index;
+	m->type = 0;
+	__asm__ volatile("mfence" ::: "memory");
+	bool skipped = eoi_assisted();
+	if (n == 0)
+		ea_sint.first_skipped = skipped;
+}
+
+static void eoi_assist_synic_test(void)
+{
+	irq_set_handler(VEC_EA_SINT, sint_lazy_handler);
+	wrmsr(MSR_SINT(SINT_EA), VEC_EA_SINT);
+	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_EA));
+	wrmsr(MSR_STIMER_CONFIG(1), ST_AUTO_ENABLE | ST_SINT(SINT_EA));
+	u64 now = ref_now();
+	wrmsr(MSR_STIMER_COUNT(0), now + 1 * MS);
+	wrmsr(MSR_STIMER_COUNT(1), now + 3 * MS);
+	bool got = wait_hits(VEC_EA_SINT, 2, 300);
+	test_result("eoi-assist-synic-redelivery-7.6",
+		    got && ea_sint.first_bit && ea_sint.first_skipped && ea_sint.pending_seen &&
+			    ea_sint.index[0] == 0 && ea_sint.index[1] == 1,
+		    "hits %u, first: bit %d skipped %d pending %d, timers %u then %u",
+		    hits[VEC_EA_SINT], ea_sint.first_bit, ea_sint.first_skipped,
+		    ea_sint.pending_seen, ea_sint.index[0], ea_sint.index[1]);
+	wrmsr(MSR_SINT(SINT_EA), SINT_MASKED);
+}
+
+/* offered: the hypervisor runs with EOI assist (the default); otherwise
+ * with hv_features=-eoi_assist, where the bit must never appear. */
+static void eoi_assist_tests(bool offered)
+{
+	u32 a, b, c, d;
+	cpuid(0x40000006, 0, &a, &b, &c, &d);
+	u32 hw = a;
+	cpuid(0x40000004, 0, &a, &b, &c, &d);
+	u32 hints = a;
+	cpuid(0x40000003, 0, &a, &b, &c, &d);
+	test_result(offered ? "eoi-assist-offered-1.7" : "eoi-assist-not-offered-1.7",
+		    !(hw & HW_APIC_OVERLAY_ASSIST) == !offered && (hints & HINT_APIC_MSRS) &&
+			    (a & PRIV_INTR_CTRL),
+		    "0x40000006 EAX %08x, hints %08x, privileges %08x", hw, hints, a);
+	assist[0] = 0xFFFFFFFF; /* RAM under the overlay */
+	wrmsr(MSR_VP_ASSIST_PAGE, (u32)assist | 1);
+	ea_bits_seen_total = 0;
+	eoi_assist_taken_test(offered);
+	eoi_assist_msr_eoi_test(offered);
+	eoi_assist_nested_test(offered);
+	eoi_assist_lower_arrives_test(offered);
+	if (offered)
+		eoi_assist_synic_test();
+	else
+		test_result("eoi-assist-never-set-anywhere-7.6", ea_bits_seen_total == 0,
+			    "the bit was seen set %u times", ea_bits_seen_total);
+	wrmsr(MSR_VP_ASSIST_PAGE, 0);
 }
 
 static void narrow_tests(void)
@@ -436,6 +729,10 @@ void guest_main(void)
 	outb(0xa1, 0xff);
 	lapic_write(LAPIC_SVR, SVR_APIC_ENABLED | 0xff);
 
+	if (cmdline_has("no_eoi_assist")) {
+		eoi_assist_tests(false);
+		return;
+	}
 	static_msr_tests();
 	apic_msr_tests();
 	synic_enable();
@@ -446,5 +743,6 @@ void guest_main(void)
 	masked_sint_test();
 	guest_idle_test();
 	assist_test();
+	eoi_assist_tests(true);
 	synic_disable_test();
 }

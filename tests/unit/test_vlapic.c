@@ -1723,6 +1723,157 @@ START_TEST(test_reg_access_either_mode)
 }
 END_TEST
 
+/* ---- Hv#1 EOI assist (TLFS digest 7.6) ------------------------------------------ */
+
+/* The guest skipped the EOI: the settle does it, with the EOI's effects
+ * (SynIC re-delivery hangs off VLAPIC_FX_EOI) and no IOAPIC broadcast. */
+START_TEST(test_eoi_assist_skipped_eoi_is_done_at_settle)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x50);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x50);
+	struct vlapic_effects fx = {0};
+	vlapic_eoi_assist_settle(&A, true, &fx);
+	ck_assert(fx.flags & VLAPIC_FX_EOI);
+	ck_assert(fx.flags & VLAPIC_FX_EVAL);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI_BROADCAST));
+	ck_assert_uint_eq(fx.eoi_vector, 0x50);
+	ck_assert(!isr_has(&A, 0x50));
+	ck_assert_uint_eq(vlapic_ppr(&A), 0);
+	/* Nothing is in service, so nothing is offered, and a second settle
+	 * retires nothing. */
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	memset(&fx, 0, sizeof(fx));
+	vlapic_eoi_assist_settle(&A, true, &fx);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+	/* The same vector is deliverable again (without the EOI, the ISR bit
+	 * would block its own class). */
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ck_assert_int_eq(vlapic_highest_pending(&A), 0x50);
+}
+END_TEST
+
+/* The guest did not take it: the vector stays in service, is offered again
+ * at the next entry (an exit in the middle of a handler keeps the assist),
+ * and an ordinary EOI ends the offers: only one EOI ever happens. */
+START_TEST(test_eoi_assist_not_taken_then_ordinary_eoi)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ack(&A);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x50);
+	struct vlapic_effects fx = {0};
+	vlapic_eoi_assist_settle(&A, false, &fx);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+	ck_assert(isr_has(&A, 0x50));
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x50);
+	vlapic_eoi_assist_settle(&A, false, NULL);
+	fx = wr(&A, R_EOI, 0);
+	ck_assert_uint_eq(fx.eoi_vector, 0x50);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	/* A lower vector that entered service before the EOI is not retired
+	 * by a stale settle. */
+	vlapic_accept_interrupt(&A, 0x30, false, NULL);
+	vlapic_accept_interrupt(&A, 0x20, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x30);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1); /* 0x20 waits */
+	memset(&fx, 0, sizeof(fx));
+	vlapic_eoi_assist_settle(&A, true, &fx);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+	ck_assert(isr_has(&A, 0x30));
+}
+END_TEST
+
+/* Level-triggered vectors are never offered: their EOI must reach the
+ * IOAPIC at once. */
+START_TEST(test_eoi_assist_level_not_offered)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x50, true, NULL);
+	ack(&A);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	struct vlapic_effects fx = {0};
+	vlapic_eoi_assist_settle(&A, true, &fx);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+	ck_assert(isr_has(&A, 0x50));
+}
+END_TEST
+
+/* Anything waiting in IRR (below, or arriving later) stops the offer: the
+ * EOI would let it in. */
+START_TEST(test_eoi_assist_irr_waiting_not_offered)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	vlapic_accept_interrupt(&A, 0x30, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x50);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	wr(&A, R_EOI, 0);
+	ck_assert_uint_eq(ack(&A), 0x30);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x30);
+	vlapic_eoi_assist_settle(&A, false, NULL);
+	/* One arrives while 0x30 is in service: withdrawn at the next entry. */
+	vlapic_accept_interrupt(&A, 0x21, false, NULL);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+}
+END_TEST
+
+/* Nested: the interrupt that nests is not offered (two in service), nor is
+ * the one it interrupted once it is alone again (an EOI came between). */
+START_TEST(test_eoi_assist_nested_not_offered)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x30, false, NULL);
+	ack(&A);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x30);
+	vlapic_eoi_assist_settle(&A, false, NULL);
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x50);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	struct vlapic_effects fx = wr(&A, R_EOI, 0);
+	ck_assert_uint_eq(fx.eoi_vector, 0x50);
+	ck_assert(isr_has(&A, 0x30));
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+}
+END_TEST
+
+/* AutoEOI puts nothing in service: alone it is not offered, and nested in a
+ * handler it leaves that handler's offer as it was. */
+START_TEST(test_eoi_assist_auto_eoi)
+{
+	enable(&A);
+	vlapic_set_auto_eoi(&A, 0x91, true);
+	vlapic_accept_interrupt(&A, 0x91, false, NULL);
+	ack(&A);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	vlapic_accept_interrupt(&A, 0x30, false, NULL);
+	ack(&A);
+	vlapic_accept_interrupt(&A, 0x91, false, NULL);
+	ck_assert_uint_eq(ack(&A), 0x91);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x30);
+}
+END_TEST
+
+/* INIT empties the ISR: nothing is offered after it, and a settle whose
+ * vector has left the ISR retires nothing. */
+START_TEST(test_eoi_assist_init_and_stale_settle)
+{
+	enable(&A);
+	vlapic_accept_interrupt(&A, 0x50, false, NULL);
+	ack(&A);
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), 0x50);
+	vlapic_reset_init(&A, NULL);
+	enable(&A);
+	struct vlapic_effects fx = {0};
+	vlapic_eoi_assist_settle(&A, true, &fx);
+	ck_assert(!(fx.flags & VLAPIC_FX_EOI));
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&A), -1);
+	/* A fresh APIC offers nothing either. */
+	ck_assert_int_eq(vlapic_eoi_assist_offer(&B), -1);
+}
+END_TEST
+
 static Suite *vlapic_suite(void)
 {
 	Suite *s = suite_create("vlapic");
@@ -1825,6 +1976,13 @@ static Suite *vlapic_suite(void)
 	tcase_add_test(tc, test_auto_eoi_survives_init_and_clears);
 	tcase_add_test(tc, test_auto_eoi_respects_ppr);
 	tcase_add_test(tc, test_reg_access_either_mode);
+	tcase_add_test(tc, test_eoi_assist_skipped_eoi_is_done_at_settle);
+	tcase_add_test(tc, test_eoi_assist_not_taken_then_ordinary_eoi);
+	tcase_add_test(tc, test_eoi_assist_level_not_offered);
+	tcase_add_test(tc, test_eoi_assist_irr_waiting_not_offered);
+	tcase_add_test(tc, test_eoi_assist_nested_not_offered);
+	tcase_add_test(tc, test_eoi_assist_auto_eoi);
+	tcase_add_test(tc, test_eoi_assist_init_and_stale_settle);
 	suite_add_tcase(s, tc);
 	return s;
 }
