@@ -26,7 +26,7 @@ KCFLAGS    := -std=c11 -O2 -g $(WARN) -I. -ffreestanding -fno-pic -fno-pie \
 KASFLAGS   := -I. -D__ASSEMBLY__ -MMD -MP
 KLDFLAGS   := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
-.PHONY: all iso test test-long unit scenarios run bench clean deps linux-guest
+.PHONY: all iso test test-open unit scenarios run bench clean deps linux-guest
 all: $(BUILD)/hv.elf $(BUILD)/hv.iso guests linux-guest
 
 # V=1 shows the full commands.
@@ -105,9 +105,9 @@ scenarios: deps all
 test: deps all $(UNIT_BINS)
 	@$(PYTHON) tests/runner.py --build $(BUILD) --unit "$(UNIT_BINS)" tests/scenarios
 
-# Runs too long for CI (Linux on Bochs): see tests/scenarios-long/.
-test-long: deps all
-	@$(PYTHON) tests/runner.py --build $(BUILD) tests/scenarios-long
+# Scenarios that fail today, each for an open bug its file names (not in CI).
+test-open: deps all
+	@$(PYTHON) tests/runner.py --build $(BUILD) tests/scenarios-open
 
 run: deps all
 	qemu-system-x86_64 -accel tcg -cpu EPYC -smp 2 -m 512 -display none -no-reboot \

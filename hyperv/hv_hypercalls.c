@@ -27,6 +27,8 @@
 /* TLFS: a hypercall should return within about 50 us; rep calls continue
  * after that many microseconds of work (digest 3.8). */
 #define HC_REP_BUDGET_US 50
+/* Lines a guest's refused calls may print before they are no longer logged. */
+#define HC_LOG_LINES 16
 /* VMCALL / VMMCALL (digest 3.2). */
 #define HC_INSN_LEN 3
 
@@ -275,9 +277,12 @@ static u16 fetch_input(struct vp *vp, const struct hv_hc_request *req, const str
 	}
 	if (!gpa_is_plain_ram(req->in_gpa, plan->in_len) ||
 	    !gpa_is_plain_ram(req->out_gpa, plan->out_len)) {
-		printk(LOG_INFO, "vp%u: %s: input %llx+%u or output %llx+%u is not guest RAM\n",
-		       vp->index, plan->info->name, (unsigned long long)req->in_gpa, plan->in_len,
-		       (unsigned long long)req->out_gpa, plan->out_len);
+		static u32 logged;
+		if (log_budget(&logged, HC_LOG_LINES))
+			printk(LOG_INFO, "vp%u: %s: input %llx+%u or output %llx+%u is not guest RAM%s\n",
+			       vp->index, plan->info->name, (unsigned long long)req->in_gpa,
+			       plan->in_len, (unsigned long long)req->out_gpa, plan->out_len,
+			       log_budget_note(&logged, HC_LOG_LINES));
 		return HV_STATUS_INVALID_ALIGNMENT;
 	}
 	if (plan->in_len && !guest_read_gpa(&the_vm, req->in_gpa, buf, plan->in_len))

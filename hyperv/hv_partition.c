@@ -120,6 +120,12 @@ static int overlay_move(struct vp *vp, u64 old_msr, u64 new_msr, u64 hpa, u32 pe
 
 	if (new_gpa >> cpu_features.phys_addr_bits)
 		return -1;
+	/* Overlapping overlays are undefined (digest 7.1): refused, as the
+	 * SynIC's own pages refuse them, so no MSR ever claims a page that
+	 * another overlay has taken away. */
+	bool moves = (new_msr & 1) && (!(old_msr & 1) || old_gpa != new_gpa);
+	if (moves && (hv_overlay_at(new_gpa) || hv_vp_overlay_at(new_gpa)))
+		return -1;
 	if (new_msr & 1) {
 		int rc = gpa_view_map(view, new_gpa, hpa, PAGE_SIZE, perms, GPA_MT_WB);
 		if (rc < 0) {

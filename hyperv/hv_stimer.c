@@ -21,13 +21,20 @@ static void drop_enable_without_target(struct hv_stimer *t)
 		t->config &= ~HV_STIMER_CONFIG_ENABLE;
 }
 
+/* Reference time does not wrap (digest 7.8: 2^64 units are 58 000 years), so
+ * a sum past 2^64 means "never" and must not wrap to the past. */
+static u64 add_saturating(u64 a, u64 b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
 static void arm(struct hv_stimer *t, u64 now)
 {
 	t->armed = false;
 	if (!(t->config & HV_STIMER_CONFIG_ENABLE) || t->count == 0)
 		return;
 	/* One-shot: COUNT is absolute.  Periodic: the first period starts now. */
-	t->due = hv_stimer_periodic(t) ? now + t->count : t->count;
+	t->due = hv_stimer_periodic(t) ? add_saturating(now, t->count) : t->count;
 	t->armed = true;
 }
 
@@ -72,9 +79,9 @@ bool hv_stimer_expire(struct hv_stimer *t, u64 now, u64 *expiration)
 	}
 	/* The next period; if that is already past too, skip the missed ones
 	 * and start a full period from now (no catch-up burst). */
-	u64 next = t->due + t->count;
-	if (next <= now || next < t->due)
-		next = now + t->count;
+	u64 next = add_saturating(t->due, t->count);
+	if (next <= now)
+		next = add_saturating(now, t->count);
 	t->due = next;
 	return true;
 }

@@ -21,6 +21,9 @@
  * The TLFS gives each message port 16 buffers (7.5, 1-src); without ports a
  * SINT's share stands in for them. */
 #define POST_BUFFERS_PER_SINT 4
+/* Refused overlay moves logged before the rest go unlogged (a guest can
+ * cause them at will). */
+#define OVERLAY_LOG_LINES 16
 
 /* SINT bits kept; the rest is RsvdP (2.11): ignored, reads back 0.  Bit 19
  * is RsvdP too ([DISPUTED #27]); Polling only when offered. */
@@ -40,6 +43,12 @@ struct hv_vp {
 	/* Timers: the VP's own CPU only. */
 	struct hv_stimer stimer[HV_SYNIC_STIMER_COUNT];
 	u64 stimer_tsc[HV_SYNIC_STIMER_COUNT]; /* host deadline of an armed timer */
+	/* Periodic message-mode timers whose last expiry found the slot busy
+	 * (or the SynIC off): not armed until the slot can take a message, so
+	 * that a guest that leaves its slot full, with a period shorter than
+	 * an exit, cannot keep the VP exiting for expiries that are all
+	 * dropped. */
+	u8 stimer_slot_wait;
 	/* One message buffer per timer, so expiry never lacks one (7.7). */
 	struct hv_msg_node stimer_msg[HV_SYNIC_STIMER_COUNT];
 	struct hv_msg_node post_msg[HV_SYNIC_SINT_COUNT][POST_BUFFERS_PER_SINT];
@@ -160,8 +169,11 @@ static bool overlay_move(struct hv_vp *hv, const char *name, u64 old_msr, u64 ne
 		return false;
 	}
 	if (moves && (hv_overlay_at(new_gpa) || hv_vp_overlay_at(new_gpa))) {
-		printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there\n",
-		       hv->vp->index, name, (unsigned long long)new_gpa);
+		static u32 logged;
+		if (log_budget(&logged, OVERLAY_LOG_LINES))
+			printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there%s\n",
+			       hv->vp->index, name, (unsigned long long)new_gpa,
+			       log_budget_note(&logged, OVERLAY_LOG_LINES));
 		return false;
 	}
 	if (moves && !*frame) {
@@ -336,7 +348,7 @@ static void stimer_schedule(struct hv_vp *hv, u32 i, u64 now_ref)
 {
 	u64 due;
 
-	if (!hv_stimer_deadline(&hv->stimer[i], &due)) {
+	if ((hv->stimer_slot_wait & (1U << i)) || !hv_stimer_deadline(&hv->stimer[i], &due)) {
 		hv->stimer_tsc[i] = 0;
 		return;
 	}
@@ -369,13 +381,35 @@ static void stimer_deliver(struct hv_vp *hv, u32 i, u64 expiration, u64 now_ref)
 		.timer_index = i, .expiration_time = expiration, .delivery_time = now_ref};
 	memcpy(node->msg.payload, &p, sizeof(p));
 	u16 raise = 0;
-	/* A periodic expiry that finds the slot busy is dropped; the next
-	 * period tries again (KVM; 7.3 step 4). */
-	hv_synic_post(&hv->synic, sint, node, periodic ? HV_POST_NO_QUEUE : 0, &raise);
+	/* A periodic expiry that finds the slot busy is dropped (KVM; 7.3
+	 * step 4), and the timer rests until the slot can take one (so does a
+	 * timer whose SynIC or SIMP is off). */
+	enum hv_post_result posted =
+		hv_synic_post(&hv->synic, sint, node, periodic ? HV_POST_NO_QUEUE : 0, &raise);
+	if (periodic && (posted == HV_POST_DROPPED || posted == HV_POST_NOT_ELIGIBLE))
+		hv->stimer_slot_wait |= (u8)(1U << i);
 	u8 vector = hv_synic_sint_vector(&hv->synic, sint);
 	spin_unlock(&hv->lock);
 	if (raise)
 		vp_apic_raise(hv->vp, vector);
+}
+
+/* Re-arms the resting timers whose slot the guest emptied; missed periods
+ * are skipped (hv_stimer_expire). */
+static void resume_slot_waiters(struct hv_vp *hv)
+{
+	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
+		if (!(hv->stimer_slot_wait & (1U << i)))
+			continue;
+		u32 sint = hv_stimer_sint(&hv->stimer[i]);
+		spin_lock(&hv->lock);
+		bool open = hv_synic_slot_open(&hv->synic, sint);
+		spin_unlock(&hv->lock);
+		if (!open)
+			continue;
+		hv->stimer_slot_wait &= (u8)~(1U << i);
+		stimer_schedule(hv, i, ref_now());
+	}
 }
 
 void hv_vp_poll(struct vp *vp, u64 now)
@@ -386,6 +420,8 @@ void hv_vp_poll(struct vp *vp, u64 now)
 
 	if (!hv)
 		return;
+	if (hv->stimer_slot_wait)
+		resume_slot_waiters(hv);
 	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
 		u64 expiration;
 
@@ -433,6 +469,8 @@ static int write_stimer(struct hv_vp *hv, u32 msr, u64 value)
 	} else {
 		hv_stimer_write_count(&hv->stimer[i], value, now_ref);
 	}
+	/* A rewritten timer starts afresh, resting or not. */
+	hv->stimer_slot_wait &= (u8)~(1U << i);
 	stimer_schedule(hv, i, now_ref);
 	return 0;
 }

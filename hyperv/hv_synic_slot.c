@@ -138,6 +138,11 @@ enum hv_post_result hv_synic_post(struct hv_synic *s, u32 sint, struct hv_msg_no
 	return node->queued ? HV_POST_QUEUED : HV_POST_DELIVERED;
 }
 
+bool hv_synic_slot_open(const struct hv_synic *s, u32 sint)
+{
+	return sint < HV_SYNIC_SINT_COUNT && eligible(s) && slot_empty(&s->sim->sint_message[sint]);
+}
+
 u16 hv_synic_eom(struct hv_synic *s)
 {
 	u16 raise = 0;

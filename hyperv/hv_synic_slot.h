@@ -110,6 +110,10 @@ u16 hv_synic_eom(struct hv_synic *s);
  * that vector without AutoEOI. */
 u16 hv_synic_eoi(struct hv_synic *s, u8 vector);
 
+/* True when a message to `sint` would go straight into its slot: the SynIC
+ * and SIMP are enabled and the slot is empty. */
+bool hv_synic_slot_open(const struct hv_synic *s, u32 sint);
+
 /* True while `sint` has messages waiting for its slot. */
 bool hv_synic_has_queued(const struct hv_synic *s, u32 sint);
 

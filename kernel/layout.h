@@ -7,6 +7,10 @@
 #define HV_KERNEL_LAYOUT_H
 
 #define KERNEL_VBASE 0xFFFFFFFF80000000
+/* Physical page 0, which the identity map leaves out so that a NULL
+ * dereference faults, is reached here when a guest's memory is accessed
+ * (kernel/vm/guest_mem.c): guests own that page like any other. */
+#define PAGE0_ALIAS_VBASE (KERNEL_VBASE - 0x1000)
 /* Physical address the image is linked for; the boot stub measures how far the
  * loader moved it. */
 #define IMAGE_LINK_PHYS 0x200000

@@ -22,4 +22,19 @@ void vprintk(int level, const char *fmt, va_list ap);
 #define pr_info(...) printk(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) printk(LOG_DEBUG, __VA_ARGS__)
 
+/* For log lines a guest can cause at will (a refused hypercall, a bad MSR
+ * value): true for the first `max` calls on this counter, then false, so a
+ * guest cannot flood the console.  *used keeps counting; pass it to
+ * log_budget_note to say once that the rest go unlogged. */
+static inline bool log_budget(u32 *used, u32 max)
+{
+	return __atomic_fetch_add(used, 1, __ATOMIC_RELAXED) < max;
+}
+
+/* "; further ones are not logged" on the last line log_budget allows. */
+static inline const char *log_budget_note(const u32 *used, u32 max)
+{
+	return __atomic_load_n(used, __ATOMIC_RELAXED) == max ? "; further ones are not logged" : "";
+}
+
 #endif

@@ -615,6 +615,9 @@ def main():
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     workers = max(1, args.j)
+    # Longest first (the timeout says how long a run may take): a Linux boot on
+    # Bochs started last would leave the other workers idle at the end.
+    runs.sort(key=lambda r: -r.scenario.get("timeout", DEFAULT_TIMEOUT))
     bochs_slots = threading.Semaphore(BOCHS_MAX_PARALLEL)
     totals = [0, 0]
     try:

@@ -125,6 +125,7 @@ void paging_init(void)
 	}
 	pml4 = new_table();
 	map_identity();
+	map_one(PAGE0_ALIAS_VBASE, 0, 1, PTE_RW | pte_nx | cache_flags(0, PAGE_SIZE));
 	map_image_range(__boot_start, __text_start, PTE_RW | pte_nx);
 	map_image_range(__text_start, __text_end, 0);
 	map_image_range(__rodata_start, __rodata_end, pte_nx);

@@ -22,6 +22,14 @@ static const struct cpuid_rule cpuid_rules[] = {
 	{0x00000001, ECX, 0, 1u << 24, "TSC-deadline: the virtual APIC timer has it"},
 	{0x00000001, EDX, 0, 1u << 9, "APIC: every VP has a virtual local APIC"},
 	{0x00000001, ECX, 0, 1u << 31, "hypervisor present"},
+	/* The hypervisor keeps the physical APIC's thermal LVT; the virtual
+	 * APIC's never fires, so the guest gets no thermal monitor to program
+	 * (its THERM_INTERRUPT and MISC_ENABLE writes would be refused). */
+	{0x00000001, EDX, (1u << 22) | (1u << 29), 0, "ACPI thermal control, TM1: hypervisor's"},
+	{0x00000001, ECX, 1u << 8, 0, "TM2: hypervisor's"},
+	/* The energy/performance bias is the machine's power policy, and the
+	 * hypervisor's (ENERGY_PERF_BIAS writes are refused). */
+	{0x00000006, ECX, 1u << 3, 0, "energy/performance bias: hypervisor's"},
 	{0x80000001, ECX, 1u << 2, 0, "SVM: no nested virtualisation"},
 	{0x80000001, ECX, 1u << 3, 0, "extended APIC space: not in the virtual APIC"},
 };

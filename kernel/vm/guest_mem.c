@@ -61,19 +61,48 @@ bool guest_mem_is_hv(u64 gpa)
 	return false;
 }
 
+/* Guest RAM as the hypervisor reaches it: the identity map, except page 0,
+ * which is only mapped at its alias (kernel/layout.h). */
+static u8 *guest_ptr(u64 gpa)
+{
+	return gpa < PAGE_SIZE ? (u8 *)PAGE0_ALIAS_VBASE + gpa : phys_to_virt(gpa);
+}
+
+/* The part of [gpa, gpa + len) that guest_ptr(gpa) reaches contiguously. */
+static size_t contiguous(u64 gpa, size_t len)
+{
+	return gpa < PAGE_SIZE ? MIN(len, (size_t)(PAGE_SIZE - gpa)) : len;
+}
+
 bool guest_read_gpa(const struct vm *vm, u64 gpa, void *buf, size_t len)
 {
+	u8 *out = buf;
+
 	if (!guest_mem_is_ram(vm, gpa, len))
 		return false;
-	memcpy(buf, phys_to_virt(gpa), len);
+	while (len) {
+		size_t n = contiguous(gpa, len);
+		memcpy(out, guest_ptr(gpa), n);
+		out += n;
+		gpa += n;
+		len -= n;
+	}
 	return true;
 }
 
 bool guest_write_gpa(const struct vm *vm, u64 gpa, const void *buf, size_t len)
 {
+	const u8 *in = buf;
+
 	if (!guest_mem_is_ram(vm, gpa, len))
 		return false;
-	memcpy(phys_to_virt(gpa), buf, len);
+	while (len) {
+		size_t n = contiguous(gpa, len);
+		memcpy(guest_ptr(gpa), in, n);
+		in += n;
+		gpa += n;
+		len -= n;
+	}
 	return true;
 }
 

@@ -90,6 +90,38 @@ static bool write_ignored(struct vp *vp, u32 msr, u64 value)
 }
 
 #define MSR_XSS 0xDA0
+#define MSR_PLATFORM_INFO 0xCE
+#define PLATFORM_INFO_CPUID_FAULTING (1ULL << 31)
+#define MSR_MISC_FEATURES_ENABLES 0x140
+
+/* Intel's PLATFORM_INFO without "CPUID faulting supported": the hypervisor
+ * does not emulate CPUID faulting (every CPUID exits, but none would fault). */
+static bool read_platform_info(struct vp *vp, u32 msr, u64 *value)
+{
+	(void)vp;
+	if (!rdmsr_safe(msr, value))
+		return false;
+	*value &= ~PLATFORM_INFO_CPUID_FAULTING;
+	return true;
+}
+
+/* MISC_FEATURES_ENABLES (CPUID faulting, ring-3 MWAIT), where the machine
+ * has it: reads 0, and only 0 may be written back (Linux writes what it read
+ * at every CPU's bring-up). */
+static bool read_misc_features(struct vp *vp, u32 msr, u64 *value)
+{
+	u64 host;
+	(void)vp;
+	*value = 0;
+	return rdmsr_safe(msr, &host);
+}
+
+static bool write_misc_features(struct vp *vp, u32 msr, u64 value)
+{
+	u64 host;
+	(void)vp;
+	return value == 0 && rdmsr_safe(msr, &host);
+}
 
 /* IA32_XSS: the supervisor state components XSAVES may manage.  Live in the
  * hardware like XCR0 (the host uses none); only bits CPUID.(0xD,1) lists. */
@@ -108,6 +140,14 @@ static const struct msr_rule msr_rules[] = {
 	{MSR_EFER, MSR_EFER, read_efer, write_efer, "EFER"},
 	{MSR_TSC, MSR_TSC, read_tsc, write_ignored, "TSC"},
 	{MSR_MTRRCAP, MSR_MTRRCAP, read_host, NULL, "MTRRCAP"},
+	/* Intel's BIOS_SIGN_ID: a kernel writes 0, runs CPUID(1) and reads the
+	 * microcode revision (SDM vol. 3A 10.11.7.1); the CPUID exit runs the
+	 * host's CPUID, so the host's register holds the answer.  AMD's
+	 * PATCH_LEVEL at the same index is only read. */
+	{0x8B, 0x8B, read_host, write_ignored, "BIOS_SIGN_ID"},
+	{MSR_PLATFORM_INFO, MSR_PLATFORM_INFO, read_platform_info, NULL, "PLATFORM_INFO"},
+	{MSR_MISC_FEATURES_ENABLES, MSR_MISC_FEATURES_ENABLES, read_misc_features, write_misc_features,
+	 "MISC_FEATURES_ENABLES"},
 	{MSR_XSS, MSR_XSS, read_host, write_xss, "XSS"},
 	{0x200, 0x20F, read_host, write_ignored, "MTRR variable"},
 	{0x250, 0x250, read_host, write_ignored, "MTRR fixed 64K"},

@@ -13,6 +13,9 @@ const char guest_name[] = "cpuid";
 #define CPUID1_ECX_VMX  (1u << 5)
 #define CPUID1_ECX_HV   (1u << 31)
 #define EXT1_ECX_SVM    (1u << 2)
+#define CPUID1_EDX_ACPI (1u << 22)
+#define CPUID1_EDX_TM   (1u << 29)
+#define CPUID1_ECX_TM2  (1u << 8)
 #define EXT1_EDX_NX     (1u << 20)
 #define EXT1_EDX_LM     (1u << 29)
 
@@ -39,7 +42,7 @@ void guest_main(void)
 	printf("CPUID vendor='%s' max_basic=0x%x\n", text, max_basic);
 
 	cpuid(1, 0, &a, &b, &c, &d);
-	u32 ecx1 = c;
+	u32 ecx1 = c, edx1 = d;
 	u32 family = (a >> 8) & 0xf, model = (a >> 4) & 0xf;
 	if (family == 0xf)
 		family += (a >> 20) & 0xff;
@@ -91,4 +94,8 @@ void guest_main(void)
 		    "CPUID.1:ECX[5] (VMX) is set (ecx=%08x)", ecx1);
 	test_result("cpuid-svm-hidden", !(ecx_ext1 & EXT1_ECX_SVM),
 		    "CPUID.80000001h:ECX[2] (SVM) is set (ecx=%08x)", ecx_ext1);
+	/* Thermal monitoring stays the hypervisor's (docs/guest-policy.md). */
+	test_result("cpuid-thermal-monitor-hidden",
+		    !(edx1 & (CPUID1_EDX_ACPI | CPUID1_EDX_TM)) && !(ecx1 & CPUID1_ECX_TM2),
+		    "CPUID.1: edx=%08x ecx=%08x", edx1, ecx1);
 }

@@ -54,10 +54,11 @@
  *    partition) and no ICR write uses INIT or start-up delivery (they would
  *    reset the other VP);
  *  - GUEST_IDLE is read only with TPR 0 and the APIC timer armed to wake it.
- * Two input classes are held back until the hypervisor handles them (TODO
- * comments at gen_call and stimer_tame): memory-form GPAs in guest page 0, and
- * periodic timers with periods outside 100 ms..2^62 units.  The sanity-* checks
- * at the end issue one of each, so the scenarios fail until they are fixed.
+ * Output GPAs in guest page 0 are kept out of memory-form calls (the guest's
+ * own data could be there; inputs from page 0 are fuzzed), and periodic timers
+ * are kept to periods of at least 100 ms (see stimer_tame).  The sanity-*
+ * checks at the end issue a page-0 input, a huge and a tiny period: each of
+ * them once crashed or stopped the hypervisor's VP.
  *
  * After the fuzz: VP_INDEX, a fast NotifyLongSpinWait, a flush of all
  * processors, PV IPIs both ways, TIME_REF_COUNT, the hypercall page, the guest's
@@ -1426,17 +1427,11 @@ static void gen_call(struct fuzz_cpu *c, struct hc *h, bool long_mode)
 	/* EDI:ESI / R8: an output GPA, or for a fast call data that a wrong
 	 * hypervisor could still take for one. */
 	h->out = sanitize_out(h->out);
-	/* TODO(hypervisor): GPAs in guest page 0 are kept out of memory-form calls
-	 * because the hypervisor reads them through its own unmapped page 0
-	 * (guest_read_gpa -> phys_to_virt(gpa)) and takes a #PF: the whole run
-	 * would end there.  sanity_page0() at the very end still issues one; drop
-	 * this once that passes. */
-	if (!ctl_fast(h->control)) {
-		if (h->in < 4096)
-			h->in += 4096;
-		if (h->out < 4096)
-			h->out |= 1ull << 52;
-	}
+	/* Output into guest page 0 is kept out (input from it is fuzzed: the
+	 * hypervisor once took a #PF reading it through its own unmapped page 0;
+	 * sanity_page0() checks that again at the end). */
+	if (!ctl_fast(h->control) && h->out < 4096)
+		h->out |= 1ull << 52;
 }
 
 /* Which rule of 3.5-3.7 makes SUCCESS impossible for this call, if any. */
@@ -2016,21 +2011,19 @@ static u64 gen_value(struct fuzz_cpu *c, enum msr_kind k)
 	}
 }
 
-/* TODO(hypervisor): periodic timers are kept to periods of 100 ms to 2^62
- * units.  A period near 2^64 wraps the hypervisor's first deadline (now +
- * COUNT) into the past and the timer fires at every VP entry
- * (sanity-stimer-huge-period-does-not-fire-7.8); a period shorter than a VM
- * exit and entry on Bochs VMX (e.g. 5.7 us) leaves the VP no time to run
- * (sanity-stimer-tiny-period-vp-keeps-running-7.8).  Either one stops this VP
- * for good and the run with it.  The shadow of what was written keeps every
- * timer that is or may become periodic inside the range. */
+/* Periodic timers are kept to periods of at least 100 ms.  Two hypervisor
+ * bugs this guest found are fixed: a period near 2^64 wrapped the first
+ * deadline into the past (sanity-stimer-huge-period-does-not-fire-7.8), and a
+ * message-mode period shorter than a VM exit on Bochs VMX left the VP no time
+ * to run (sanity-stimer-tiny-period-vp-keeps-running-7.8).  The shadow of
+ * what was written keeps every timer that is or may become periodic inside
+ * the range. */
 /* 100 ms, not less: on Bochs one expiry costs ~2 ms of reference time in VM
  * exits, so four 10 ms timers nearly stop a VP even without the bugs. */
 #define PERIOD_MIN 1000000ull
-#define PERIOD_MAX (1ull << 62)
 static bool period_tame(u64 count)
 {
-	return count == 0 || (count >= PERIOD_MIN && count <= PERIOD_MAX);
+	return count == 0 || count >= PERIOD_MIN;
 }
 
 static u64 stimer_tame(struct fuzz_cpu *c, enum msr_kind k, u32 msr, u64 v)

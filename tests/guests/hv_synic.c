@@ -30,6 +30,7 @@ const char guest_name[] = "hv_synic";
 #define MSR_ICR 0x40000071
 #define MSR_TPR 0x40000072
 #define MSR_VP_ASSIST_PAGE 0x40000073
+#define MSR_REFERENCE_TSC 0x40000021
 #define MSR_SCONTROL 0x40000080
 #define MSR_SVERSION 0x40000081
 #define MSR_SIEFP 0x40000082
@@ -555,6 +556,11 @@ static void synic_enable(void)
 		    "SIMP %llx slot0 type %x", rdmsr(MSR_SIMP), sim[0].type);
 	test_result("overlays-overlap-gp-7.1", wrmsr_gp(MSR_SIEFP, (u32)sim | 1),
 		    "SIEFP over the SIM page accepted");
+	/* The partition's overlays refuse the SynIC's pages too (found by the
+	 * hv_fuzz guest: the TSC page used to take the SIM page's GPA). */
+	test_result("tsc-page-over-sim-gp-7.1",
+		    wrmsr_gp(MSR_REFERENCE_TSC, (u32)sim | 1) && rdmsr(MSR_SIMP) == ((u32)sim | 1),
+		    "REFERENCE_TSC over the SIM page accepted");
 	sim[9].origination = 0x1234;
 	test_result("simp-rw-7.1", sim[9].origination == 0x1234, "the SIM page is not writable");
 	sim[9].origination = 0;

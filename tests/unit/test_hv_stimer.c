@@ -39,6 +39,27 @@ START_TEST(test_oneshot_absolute_never_early)
 }
 END_TEST
 
+/* A period near 2^64 must never fire: now + period and due + period
+ * saturate instead of wrapping into the past (found by the hv_fuzz guest). */
+START_TEST(test_huge_period_never_fires)
+{
+	u64 exp, due;
+	ck_assert(hv_stimer_write_config(&T, EN | PER | SINT(2), 1000, false));
+	hv_stimer_write_count(&T, 0xFFFFFFFFFFFFFF00ULL, 1000);
+	ck_assert(hv_stimer_deadline(&T, &due));
+	ck_assert_uint_eq(due, UINT64_MAX);
+	ck_assert(!hv_stimer_expire(&T, 1001, &exp));
+	ck_assert(!hv_stimer_expire(&T, 1ULL << 62, &exp));
+	/* A period that fits once but not twice: one expiry, then never again. */
+	hv_stimer_write_count(&T, 1ULL << 63, 0);
+	ck_assert(hv_stimer_expire(&T, (1ULL << 63) + 5, &exp));
+	ck_assert_uint_eq(exp, 1ULL << 63);
+	ck_assert(hv_stimer_deadline(&T, &due));
+	ck_assert_uint_eq(due, UINT64_MAX);
+	ck_assert(!hv_stimer_expire(&T, UINT64_MAX - 1, &exp));
+}
+END_TEST
+
 START_TEST(test_oneshot_in_the_past_fires_at_once)
 {
 	u64 exp;
@@ -158,6 +179,7 @@ static Suite *stimer_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_oneshot_absolute_never_early);
 	tcase_add_test(tc, test_oneshot_in_the_past_fires_at_once);
+	tcase_add_test(tc, test_huge_period_never_fires);
 	tcase_add_test(tc, test_count_zero_disables);
 	tcase_add_test(tc, test_no_auto_enable_needs_enable);
 	tcase_add_test(tc, test_enable_without_target_reads_disabled);
