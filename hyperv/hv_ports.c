@@ -14,7 +14,7 @@
 
 static struct hv_port_table table;
 static struct spinlock ports_lock = SPINLOCK_INIT;
-static u64 unknown_count;
+static u32 unknown_count; /* log_budget counter: every miss counts */
 
 void hv_ports_init(const char *spec)
 {
@@ -64,7 +64,7 @@ u32 hv_ports_snapshot(struct hv_port *out, u32 max)
 	return n;
 }
 
-u64 hv_ports_unknown_count(void)
+u32 hv_ports_unknown_count(void)
 {
 	return __atomic_load_n(&unknown_count, __ATOMIC_RELAXED);
 }
@@ -79,11 +79,10 @@ static bool lookup(u32 sender_vp, const char *call, u32 connection_id, struct hv
 	spin_unlock(&ports_lock);
 	if (p)
 		return true;
-	u64 n = __atomic_fetch_add(&unknown_count, 1, __ATOMIC_RELAXED);
-	if (n < UNKNOWN_LOG_LINES)
+	if (log_budget(&unknown_count, UNKNOWN_LOG_LINES))
 		printk(LOG_INFO, "vp%u: %s: connection %#x is not connected (hv port add)%s\n",
 		       sender_vp, call, connection_id,
-		       n + 1 == UNKNOWN_LOG_LINES ? "; further ones are only counted" : "");
+		       log_budget_note(&unknown_count, UNKNOWN_LOG_LINES));
 	return false;
 }
 

@@ -16,7 +16,7 @@ bool hv_ports_remove(u32 connection_id);
 /* Copies up to max ports (with their counters) to out; returns how many. */
 u32 hv_ports_snapshot(struct hv_port *out, u32 max);
 /* Posts and signals that named a connection nobody connected. */
-u64 hv_ports_unknown_count(void);
+u32 hv_ports_unknown_count(void);
 
 /* The calls' effects, after their input was decoded and checked
  * (hv_post_message_decode, hv_signal_event_decode).  Return an HV_STATUS:

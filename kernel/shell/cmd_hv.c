@@ -53,8 +53,7 @@ static void print_ports(struct shell *sh)
 			    p->connection_id, hv_port_kind_name(p->kind), p->vp, p->sint, flags,
 			    (unsigned long long)p->delivered, (unsigned long long)p->refused);
 	}
-	shell_print(sh, "posts/signals to unconnected ids: %llu",
-		    (unsigned long long)hv_ports_unknown_count());
+	shell_print(sh, "posts/signals to unconnected ids: %u", hv_ports_unknown_count());
 }
 
 static int port_add(struct shell *sh, int argc, char **argv)

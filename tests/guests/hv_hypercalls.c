@@ -40,12 +40,6 @@ const char guest_name[] = "hv_hypercalls";
 #define CALL_GET_VP_INDEX 0x009A
 #define CALL_EXT_QUERY_CAPS 0x8001
 
-/* Input value fields (digest 3.3). */
-#define FAST (1ull << 16)
-#define VARHEAD(n) ((u64)(n) << 17)
-#define REP_COUNT(n) ((u64)(n) << 32)
-#define REP_START(n) ((u64)(n) << 48)
-
 /* HV_STATUS (digest 3.9). */
 #define ST_SUCCESS 0
 #define ST_INVALID_HYPERCALL_CODE 2
@@ -82,25 +76,17 @@ static volatile u32 ipi_hits[SMP_MAX_CPUS];
 
 /* ---- calling the hypervisor -------------------------------------------------------- */
 
-static u64 hypercall(u64 control, u64 in, u64 out)
-{
-	return hvcall(control, in, out);
-}
-
 static u64 hc_mem(u64 control)
 {
-	return hypercall(control, (u32)in_page, (u32)out_page);
+	return hvcall(control, (u32)in_page, (u32)out_page);
 }
-
-static u32 status_of(u64 r) { return (u32)(r & 0xFFFF); }
-static u32 reps_of(u64 r) { return (u32)((r >> 32) & 0xFFF); }
 
 static void put64(u8 *p, u32 off, u64 v) { memcpy(p + off, &v, 8); }
 
 /* One call, one expected status. */
 static void expect_status(const char *name, u64 r, u32 want)
 {
-	test_result(name, status_of(r) == want, "status %#x, want %#x (result %llx)", status_of(r),
+	test_result(name, hvcall_status(r) == want, "status %#x, want %#x (result %llx)", hvcall_status(r),
 		    want, r);
 }
 
@@ -176,8 +162,8 @@ static void ap_mutual_flush(void *arg)
 		u64 mask = 1; /* VP 0 */
 		memset(ap_in, 0, sizeof(ap_in));
 		memcpy(ap_in + 16, &mask, 8);
-		u64 r = hypercall(CALL_FLUSH_SPACE, (u32)ap_in, 0);
-		if (status_of(r) != ST_SUCCESS)
+		u64 r = hvcall(CALL_FLUSH_SPACE, (u32)ap_in, 0);
+		if (hvcall_status(r) != ST_SUCCESS)
 			mutual_ap_bad++;
 	}
 	mutual_ap_done = 1;
@@ -200,20 +186,20 @@ static void flush_tests(void)
 	flush_input(0, 0, 1);
 	expect_status("flush-reserved-control-bit-3.3", hc_mem(CALL_FLUSH_SPACE | (1ull << 30)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-simple-with-rep-count-3.7", hc_mem(CALL_FLUSH_SPACE | REP_COUNT(1)),
+	expect_status("flush-simple-with-rep-count-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_REP_COUNT(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-varhead-on-non-ex-3.7", hc_mem(CALL_FLUSH_SPACE | VARHEAD(1)),
+	expect_status("flush-varhead-on-non-ex-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	r = hypercall(CALL_FLUSH_SPACE, (u32)in_page + 4, 0);
+	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4, 0);
 	expect_status("flush-misaligned-input-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hypercall(CALL_FLUSH_SPACE, (u32)in_page + 4096 - 16, 0);
+	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4096 - 16, 0);
 	expect_status("flush-input-crosses-page-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hypercall(CALL_FLUSH_SPACE, 0xF0000000ull, 0); /* below 4 GiB, not RAM */
+	r = hvcall(CALL_FLUSH_SPACE, 0xF0000000ull, 0); /* below 4 GiB, not RAM */
 	expect_status("flush-input-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hypercall(CALL_FLUSH_SPACE, 1ull << 52, 0); /* beyond any MAXPHYADDR */
+	r = hvcall(CALL_FLUSH_SPACE, 1ull << 52, 0); /* beyond any MAXPHYADDR */
 	expect_status("flush-input-beyond-gpa-space-3.6", r, ST_INVALID_ALIGNMENT);
 	/* 24 bytes do not fit the one register pair a 32-bit caller has. */
-	expect_status("flush-fast-too-big-for-32-bit-3.5", hypercall(CALL_FLUSH_SPACE | FAST, 0, 1),
+	expect_status("flush-fast-too-big-for-32-bit-3.5", hvcall(CALL_FLUSH_SPACE | HVCALL_FAST, 0, 1),
 		      ST_INVALID_HYPERCALL_INPUT);
 
 	/* List: 24-byte header, then GVA ranges (63:12 page, 11:0 additional pages). */
@@ -221,39 +207,39 @@ static void flush_tests(void)
 	put64(in_page, 24, (u32)page_a);
 	put64(in_page, 32, 0x40000000ull | 0xFFF); /* 4096 pages */
 	put64(in_page, 40, 0xFFFFFFFFFFFFF000ull);  /* top page: no wrap */
-	r = hc_mem(CALL_FLUSH_LIST | REP_COUNT(3));
-	test_result("flush-list-4.3", status_of(r) == ST_SUCCESS && reps_of(r) == 3,
+	r = hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(3));
+	test_result("flush-list-4.3", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 3,
 		    "result %llx, want success with 3 reps", r);
-	r = hc_mem(CALL_FLUSH_LIST | REP_COUNT(3) | REP_START(1));
-	test_result("flush-list-rep-start-3.4", status_of(r) == ST_SUCCESS && reps_of(r) == 3,
+	r = hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(3) | HVCALL_REP_START(1));
+	test_result("flush-list-rep-start-3.4", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 3,
 		    "result %llx: reps completed are absolute", r);
 	expect_status("flush-list-rep-start-past-count-3.7",
-		      hc_mem(CALL_FLUSH_LIST | REP_COUNT(2) | REP_START(2)), ST_INVALID_HYPERCALL_INPUT);
+		      hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(2) | HVCALL_REP_START(2)), ST_INVALID_HYPERCALL_INPUT);
 	expect_status("flush-list-rep-count-0-3.7", hc_mem(CALL_FLUSH_LIST), ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-list-overflows-page-3.6", hc_mem(CALL_FLUSH_LIST | REP_COUNT(600)),
+	expect_status("flush-list-overflows-page-3.6", hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(600)),
 		      ST_INVALID_ALIGNMENT);
 
 	/* Ex: sparse sets, ALL, bad format, a bank mask the header does not carry. */
 	u64 bank[2] = {0x3, 0};
 	flush_ex_input(0, 0, 1, bank, 1);
-	expect_status("flush-ex-sparse-8.3", hc_mem(CALL_FLUSH_SPACE_EX | VARHEAD(1)), ST_SUCCESS);
+	expect_status("flush-ex-sparse-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)), ST_SUCCESS);
 	flush_ex_input(0, 1, 0, bank, 0);
 	expect_status("flush-ex-format-all-8.3", hc_mem(CALL_FLUSH_SPACE_EX), ST_SUCCESS);
 	flush_ex_input(0, 2, 1, bank, 1);
-	expect_status("flush-ex-bad-format-8.3", hc_mem(CALL_FLUSH_SPACE_EX | VARHEAD(1)),
+	expect_status("flush-ex-bad-format-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_PARAMETER);
 	flush_ex_input(0, 0, 0x3, bank, 1);
-	expect_status("flush-ex-banks-beyond-varhead-8.3", hc_mem(CALL_FLUSH_SPACE_EX | VARHEAD(1)),
+	expect_status("flush-ex-banks-beyond-varhead-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
 	bank[1] = 0x1; /* bank 1 = VPs 64..127: none exists, nothing to do */
 	flush_ex_input(0, 0, 0x3, bank, 2);
-	expect_status("flush-ex-vps-beyond-partition-8.3", hc_mem(CALL_FLUSH_SPACE_EX | VARHEAD(2)),
+	expect_status("flush-ex-vps-beyond-partition-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(2)),
 		      ST_SUCCESS);
 	flush_ex_input(0, 0, 1, bank, 1);
 	put64(in_page, 40, (u32)page_a);
 	put64(in_page, 48, (u32)page_b);
-	r = hc_mem(CALL_FLUSH_LIST_EX | VARHEAD(1) | REP_COUNT(2));
-	test_result("flush-list-ex-4.3", status_of(r) == ST_SUCCESS && reps_of(r) == 2,
+	r = hc_mem(CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(2));
+	test_result("flush-list-ex-4.3", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 2,
 		    "result %llx, want success with 2 reps", r);
 }
 
@@ -304,7 +290,7 @@ static void tlb_flush_test(const char *name, enum flush_way way)
 		u64 bank = 1ull << 1;
 		flush_ex_input(0, 0, 1, &bank, 1);
 		put64(in_page, 40, (u32)page_a);
-		r = hc_mem(CALL_FLUSH_LIST_EX | VARHEAD(1) | REP_COUNT(1));
+		r = hc_mem(CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1));
 	} else {
 		r = xmm_flush_list_ex_ap();
 	}
@@ -312,7 +298,7 @@ static void tlb_flush_test(const char *name, enum flush_way way)
 	deadline = tsc_after_us(2000000);
 	while (tlb_phase != 4 && !tsc_reached(deadline))
 		cpu_relax();
-	EXPECT_EQ(status_of(r), ST_SUCCESS);
+	EXPECT_EQ(hvcall_status(r), ST_SUCCESS);
 	EXPECT_EQ(tlb_phase, 4);
 	EXPECT_EQ(tlb_ap_after, 0xBBBB0000u | (u32)way);
 	if (!stale)
@@ -340,7 +326,7 @@ static void mutual_flush_test(void)
 	u32 bad = 0;
 	for (u32 i = 0; i < 200; i++) {
 		flush_input(0, 0, 1ull << 1);
-		if (status_of(hc_mem(CALL_FLUSH_SPACE)) != ST_SUCCESS)
+		if (hvcall_status(hc_mem(CALL_FLUSH_SPACE)) != ST_SUCCESS)
 			bad++;
 	}
 	u64 deadline = tsc_after_us(5000000);
@@ -368,15 +354,15 @@ static void ipi_tests(void)
 	/* Fast form, one register pair: EBX:ECX = vector | TargetVtl, EDI:ESI = mask. */
 	before = ipi_hits[0];
 	irq_enable();
-	r = hypercall(CALL_SEND_IPI | FAST, VEC_PV_IPI, 1);
+	r = hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1);
 	bool self_ok = wait_hits(0, before + 1);
-	test_result("ipi-fast-self-4.5", status_of(r) == ST_SUCCESS && self_ok,
+	test_result("ipi-fast-self-4.5", hvcall_status(r) == ST_SUCCESS && self_ok,
 		    "result %llx, handler ran %u times", r, ipi_hits[0] - before);
 	if (ap_up) {
 		before = ipi_hits[1];
-		r = hypercall(CALL_SEND_IPI | FAST, VEC_PV_IPI, 1ull << 1);
+		r = hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1ull << 1);
 		bool ok = wait_hits(1, before + 1);
-		test_result("ipi-fast-to-ap-4.5", status_of(r) == ST_SUCCESS && ok,
+		test_result("ipi-fast-to-ap-4.5", hvcall_status(r) == ST_SUCCESS && ok,
 			    "result %llx, AP handler ran %u times", r, ipi_hits[1] - before);
 		/* Memory form to both VPs. */
 		u32 b0 = ipi_hits[0], b1 = ipi_hits[1];
@@ -385,7 +371,7 @@ static void ipi_tests(void)
 		put64(in_page, 8, 0x3);
 		r = hc_mem(CALL_SEND_IPI);
 		bool both = wait_hits(0, b0 + 1) && wait_hits(1, b1 + 1);
-		test_result("ipi-memory-both-vps-4.5", status_of(r) == ST_SUCCESS && both,
+		test_result("ipi-memory-both-vps-4.5", hvcall_status(r) == ST_SUCCESS && both,
 			    "result %llx, hits %u/%u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 		/* Ex: sparse set with only the AP. */
 		b0 = ipi_hits[0];
@@ -395,39 +381,39 @@ static void ipi_tests(void)
 		put64(in_page, 8, 0);	   /* HV_GENERIC_SET_SPARSE_4K */
 		put64(in_page, 16, 1);	   /* bank 0 */
 		put64(in_page, 24, 1ull << 1);
-		r = hc_mem(CALL_SEND_IPI_EX | VARHEAD(1));
+		r = hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1));
 		bool ap_only = wait_hits(1, b1 + 1);
 		tsc_delay_us(2000);
 		test_result("ipi-ex-sparse-to-ap-4.5",
-			    status_of(r) == ST_SUCCESS && ap_only && ipi_hits[0] == b0,
+			    hvcall_status(r) == ST_SUCCESS && ap_only && ipi_hits[0] == b0,
 			    "result %llx, hits BSP %u AP %u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 	} else {
 		test_result("ipi-fast-to-ap-4.5", false, "the AP is not up");
 	}
 	irq_disable();
 
-	expect_status("ipi-vector-below-0x10-4.5", hypercall(CALL_SEND_IPI | FAST, 0x0F, 1),
+	expect_status("ipi-vector-below-0x10-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x0F, 1),
 		      ST_INVALID_PARAMETER);
-	expect_status("ipi-vector-above-0xff-4.5", hypercall(CALL_SEND_IPI | FAST, 0x100, 1),
+	expect_status("ipi-vector-above-0xff-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x100, 1),
 		      ST_INVALID_PARAMETER);
 	expect_status("ipi-reserved-vtl-bits-4.2",
-		      hypercall(CALL_SEND_IPI | FAST, VEC_PV_IPI | (0xE0ull << 32), 1),
+		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0xE0ull << 32), 1),
 		      ST_INVALID_PARAMETER);
 	expect_status("ipi-other-vtl-4.5",
-		      hypercall(CALL_SEND_IPI | FAST, VEC_PV_IPI | (0x11ull << 32), 1),
+		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0x11ull << 32), 1),
 		      ST_INVALID_PARAMETER);
 	memset(in_page, 0, 32);
 	put64(in_page, 0, VEC_PV_IPI);
 	put64(in_page, 8, 7); /* no such format */
 	put64(in_page, 16, 1);
 	put64(in_page, 24, 1);
-	expect_status("ipi-ex-bad-format-8.3", hc_mem(CALL_SEND_IPI_EX | VARHEAD(1)),
+	expect_status("ipi-ex-bad-format-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_PARAMETER);
 	put64(in_page, 8, 0);
 	put64(in_page, 16, 0x7); /* three banks, one qword of header */
-	expect_status("ipi-ex-banks-beyond-varhead-8.3", hc_mem(CALL_SEND_IPI_EX | VARHEAD(1)),
+	expect_status("ipi-ex-banks-beyond-varhead-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("ipi-rep-count-3.7", hypercall(CALL_SEND_IPI | FAST | REP_COUNT(1), VEC_PV_IPI, 1),
+	expect_status("ipi-rep-count-3.7", hvcall(CALL_SEND_IPI | HVCALL_FAST | HVCALL_REP_COUNT(1), VEC_PV_IPI, 1),
 		      ST_INVALID_HYPERCALL_INPUT);
 }
 
@@ -444,47 +430,47 @@ static void other_call_tests(void)
 	memcpy(in_page + 16, &smp_apic_ids[0], 4);
 	memcpy(in_page + 20, &smp_apic_ids[smp_cpu_count > 1 ? 1 : 0], 4);
 	memset(out_page, 0xFF, 8);
-	r = hc_mem(CALL_GET_VP_INDEX | REP_COUNT(2));
+	r = hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
 	memcpy(out, out_page, 8);
 	test_result("get-vp-index-from-apic-id-4.19",
-		    status_of(r) == ST_SUCCESS && reps_of(r) == 2 && out[0] == 0 &&
+		    hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 2 && out[0] == 0 &&
 			    out[1] == (smp_cpu_count > 1 ? 1u : 0u),
 		    "result %llx, VP indexes %u %u", r, out[0], out[1]);
 	u32 bogus = 0xFE;
 	memcpy(in_page + 20, &bogus, 4);
-	r = hc_mem(CALL_GET_VP_INDEX | REP_COUNT(2));
+	r = hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
 	test_result("get-vp-index-unknown-apic-id-4.19",
-		    status_of(r) == ST_INVALID_PARAMETER && reps_of(r) == 1,
+		    hvcall_status(r) == ST_INVALID_PARAMETER && hvcall_reps(r) == 1,
 		    "result %llx, want INVALID_PARAMETER after 1 rep", r);
 	put64(in_page, 0, 0);
-	expect_status("get-vp-index-bad-partition-4.19", hc_mem(CALL_GET_VP_INDEX | REP_COUNT(1)),
+	expect_status("get-vp-index-bad-partition-4.19", hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1)),
 		      ST_INVALID_PARTITION_ID);
 	put64(in_page, 0, ~0ull);
-	r = hypercall(CALL_GET_VP_INDEX | REP_COUNT(1), (u32)in_page, 0xF0000000ull);
+	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, 0xF0000000ull);
 	expect_status("get-vp-index-output-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hypercall(CALL_GET_VP_INDEX | REP_COUNT(1), (u32)in_page, (u32)out_page + 2);
+	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, (u32)out_page + 2);
 	expect_status("get-vp-index-output-misaligned-3.6", r, ST_INVALID_ALIGNMENT);
 	expect_status("get-vp-index-simple-form-3.7", hc_mem(CALL_GET_VP_INDEX),
 		      ST_INVALID_HYPERCALL_INPUT);
 
-	expect_status("notify-long-spin-wait-4.4", hypercall(CALL_NOTIFY_LONG_SPIN_WAIT | FAST, 5, 0),
+	expect_status("notify-long-spin-wait-4.4", hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 5, 0),
 		      ST_SUCCESS);
 	expect_status("notify-long-spin-wait-rep-3.7",
-		      hypercall(CALL_NOTIFY_LONG_SPIN_WAIT | FAST | REP_COUNT(1), 5, 0),
+		      hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST | HVCALL_REP_COUNT(1), 5, 0),
 		      ST_INVALID_HYPERCALL_INPUT);
 
 	memset(out_page, 0xFF, 8);
 	r = hc_mem(CALL_EXT_QUERY_CAPS);
 	u64 caps;
 	memcpy(&caps, out_page, 8);
-	test_result("ext-query-capabilities-3.10", status_of(r) == ST_SUCCESS && caps == 0,
+	test_result("ext-query-capabilities-3.10", hvcall_status(r) == ST_SUCCESS && caps == 0,
 		    "result %llx, capabilities %llx", r, caps);
 	expect_status("ext-unknown-call-3.10", hc_mem(0x8002), ST_INVALID_HYPERCALL_CODE);
 	/* PostMessage and SignalEvent: tests/guests/hv_messages.c.  With no
 	 * connection configured (this scenario has no hv_ports=), every id is
 	 * unknown. */
 	expect_status("signal-event-no-connections-4.15",
-		      hypercall(CALL_SIGNAL_EVENT | FAST, 1, 0), ST_INVALID_CONNECTION_ID);
+		      hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST, 1, 0), ST_INVALID_CONNECTION_ID);
 }
 
 /* ---- XMM fast input (64-bit) ------------------------------------------------------ */
@@ -537,7 +523,7 @@ static u64 xmm_call(void)
 static u32 xmm_flush_list_ex_ap(void)
 {
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_FLUSH_LIST_EX | FAST | VARHEAD(1) | REP_COUNT(1);
+	xc.control = CALL_FLUSH_LIST_EX | HVCALL_FAST | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1);
 	xc.xmm[0] = 0;
 	xc.xmm[1] = 1;
 	xc.xmm[2] = 1ull << 1;
@@ -554,7 +540,7 @@ static void xmm_tests(bool offered)
 	/* SendSyntheticClusterIpiEx: RDX vector, R8 Format, XMM0 = {ValidBanksMask,
 	 * bank 0}: 32 bytes, two pairs. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_SEND_IPI_EX | FAST | VARHEAD(1);
+	xc.control = CALL_SEND_IPI_EX | HVCALL_FAST | HVCALL_VARHEAD(1);
 	xc.rdx = VEC_PV_IPI;
 	xc.r8 = 0;
 	xc.xmm[0] = 1;
@@ -564,17 +550,17 @@ static void xmm_tests(bool offered)
 	irq_enable();
 	bool ok = wait_hits(0, b0 + 1) && (!ap_up || wait_hits(1, b1 + 1));
 	irq_disable();
-	test_result("xmm-fast-input-ipi-ex-3.5", status_of(r) == ST_SUCCESS && ok,
+	test_result("xmm-fast-input-ipi-ex-3.5", hvcall_status(r) == ST_SUCCESS && ok,
 		    "result %llx, hits BSP %u AP %u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 	/* Too much for RDX, R8 and six XMM registers: 7 pairs hold 112 bytes. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_FLUSH_LIST | FAST | REP_COUNT(12); /* 24 + 96 bytes */
+	xc.control = CALL_FLUSH_LIST | HVCALL_FAST | HVCALL_REP_COUNT(12); /* 24 + 96 bytes */
 	xc.xmm[0] = 1;
 	r = xmm_call();
 	expect_status("xmm-fast-input-too-big-3.5", r, ST_INVALID_HYPERCALL_INPUT);
 	/* Output in registers needs XMM fast output, which is not offered. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_EXT_QUERY_CAPS | FAST;
+	xc.control = CALL_EXT_QUERY_CAPS | HVCALL_FAST;
 	expect_status("xmm-fast-output-not-offered-3.5", xmm_call(), ST_INVALID_HYPERCALL_INPUT);
 }
 
