@@ -320,7 +320,9 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 	struct hv_hc_plan plan;
 
 	/* Without the interface, or before the guest has enabled its hypercall
-	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM). */
+	 * page, VMCALL/VMMCALL are what they are on bare metal: #UD (as KVM),
+	 * and no call at all: code 0, which no call has. */
+	exit->hypercall.code = 0;
 	if (!hv_hypercall_page_enabled()) {
 		vp_inject_ud(vp);
 		return EXIT_RESUME;
@@ -345,6 +347,7 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 		req.in_gpa = ((u64)(u32)vp->gpr[VP_RBX] << 32) | (u32)vp->gpr[VP_RCX];
 		req.out_gpa = ((u64)(u32)vp->gpr[VP_RDI] << 32) | (u32)vp->gpr[VP_RSI];
 	}
+	exit->hypercall.code = (u16)(req.control & HV_HYPERCALL_CODE_MASK);
 	enum hv_hc_verdict verdict = hv_hc_check(&req, &hv_partition_features, &plan, &status);
 	if (verdict == HV_HC_INJECT_UD) {
 		vp_inject_ud(vp);

@@ -91,6 +91,11 @@ struct vm_exit {
 		struct {
 			u8 vector; /* SIPI: start page */
 		} sipi;
+		struct {
+			/* Filled by the handler (hyperv/hv_hypercalls.c), which
+			 * knows the calling convention: RCX or EAX. */
+			u16 code;
+		} hypercall;
 	};
 };
 

@@ -294,9 +294,6 @@ static struct trace_rec *trace_exit(struct vp *vp, const struct vm_exit *e)
 		if (e->slat.present)
 			t->flags = TRACE_F_SLAT_PRESENT;
 		break;
-	case VM_EXIT_HYPERCALL:
-		t->info = (u32)(vp->gpr[VP_RCX] & 0xFFFF);
-		break;
 	case VM_EXIT_EXCEPTION:
 		t->info = e->exception.vector;
 		t->info2 = e->exception.error_code;
@@ -328,6 +325,7 @@ static void trace_result(struct vp *vp, struct trace_rec *t, const struct vm_exi
 			t->value = vp->gpr[VP_RAX] & io_mask(e->io.size);
 		break;
 	case VM_EXIT_HYPERCALL:
+		t->info = e->hypercall.code;
 		t->value = vp->gpr[VP_RAX];
 		break;
 	default:
@@ -356,7 +354,7 @@ static void count_keyed_exit(struct vp *vp, const struct vm_exit *e)
 		key_counter_add(&vp->io_exits, e->io.port | (e->io.in ? EXIT_KEY_IN : 0));
 		break;
 	case VM_EXIT_HYPERCALL:
-		key_counter_add(&vp->hypercall_exits, vp->gpr[VP_RCX] & 0xFFFF);
+		key_counter_add(&vp->hypercall_exits, e->hypercall.code);
 		break;
 	default:
 		break;
@@ -397,7 +395,6 @@ void vp_run_loop(struct vp *vp)
 		vp_apic_after_exit(vp);
 		vp->exits++;
 		vp->exits_by_reason[exit.reason]++;
-		count_keyed_exit(vp, &exit);
 		struct trace_rec *t = NULL;
 		u64 events_before = vp->events_injected;
 		if (__builtin_expect(__atomic_load_n(&vp->trace_on, __ATOMIC_ACQUIRE), 0))
@@ -406,6 +403,8 @@ void vp_run_loop(struct vp *vp)
 		if (!handler)
 			handler = exit_unhandled;
 		enum exit_action a = handler(vp, &exit);
+		/* After the handler: a hypercall's code is known only then. */
+		count_keyed_exit(vp, &exit);
 		if (t)
 			trace_result(vp, t, &exit, a, events_before);
 		if (a == EXIT_HALT)
