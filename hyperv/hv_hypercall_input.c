@@ -277,7 +277,9 @@ s32 hv_vp_set_next(const struct hv_vp_set *set, u32 from, u32 vp_count)
 		return -1;
 	if (set->all)
 		return (s32)from;
-	for (u32 b = from / HV_VCPUS_PER_SPARSE_BANK; b < HV_MAX_SPARSE_VCPU_BANKS; b++) {
+	/* Banks past the last VP's hold nobody this partition has. */
+	u32 last_bank = (vp_count - 1) / HV_VCPUS_PER_SPARSE_BANK;
+	for (u32 b = from / HV_VCPUS_PER_SPARSE_BANK; b <= last_bank; b++) {
 		u64 bits = set->bank[b];
 
 		if (b == from / HV_VCPUS_PER_SPARSE_BANK)
