@@ -6,13 +6,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/lib/unaligned.h"
 
-static u16 ld16(const u8 *p)
-{
-	u16 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* No __builtin_popcountll: without -mpopcnt gcc calls libgcc, which the image
  * does not link. */
 static u32 popcount64(u64 x)
@@ -434,7 +427,7 @@ u16 hv_ipi_decode(const struct hv_hc_input *in, const u8 *buf, size_t len,
 	req->target_vtl = buf[4];
 	if (req->vector < HV_IPI_LOW_VECTOR || req->vector > HV_IPI_HIGH_VECTOR)
 		return HV_STATUS_INVALID_PARAMETER;
-	if ((req->target_vtl & HV_INPUT_VTL_RSVDZ_MASK) || buf[5] || ld16(buf + 6))
+	if ((req->target_vtl & HV_INPUT_VTL_RSVDZ_MASK) || buf[5] || load_u16(buf + 6))
 		return HV_STATUS_INVALID_PARAMETER;
 	if (ex)
 		return hv_vp_set_parse(buf, len, 8, in->varhead, &req->targets);
@@ -469,8 +462,8 @@ u16 hv_signal_event_decode(const u8 *buf, size_t len, struct hv_signal_event_req
 	if (len < sizeof(struct hv_signal_event_input))
 		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	req->connection_id = load_u32(buf);
-	req->flag_number = ld16(buf + 4);
-	if (ld16(buf + 6))
+	req->flag_number = load_u16(buf + 4);
+	if (load_u16(buf + 6))
 		return HV_STATUS_INVALID_PARAMETER;
 	return HV_STATUS_SUCCESS;
 }

@@ -4,6 +4,7 @@
  * on it, TLFS "Hypercall Continuation", digest 3.8).  TLFS sections are cited
  * as in the digest. */
 #include "hyperv/hv_hypercalls.h"
+#include "arch/x86/canonical.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
 #include "hyperv/hv_defs.h"
@@ -58,7 +59,7 @@ static u8 hc_input[HV_MAX_CPUS][HV_PAGE_SIZE] __attribute__((aligned(8)));
  * nobody to send to). */
 static bool gpa_is_plain_ram(u64 gpa, u32 len)
 {
-	return len == 0 || (guest_mem_is_ram(&the_vm, gpa, len) && !hv_overlay_at(gpa));
+	return len == 0 || (guest_mem_is_ram(&the_vm, gpa, len) && !hv_any_overlay_at(gpa));
 }
 
 static u16 write_output(struct hc_call *c, u32 offset, const void *data, u32 len)
@@ -93,7 +94,7 @@ static void list_pages(const struct hc_call *c, const struct hv_flush_request *r
 			goto whole;
 		for (u64 p = 0; p < range.pages; p++) {
 			u64 gva = range.base + (p << HV_PAGE_SHIFT);
-			if ((u64)((s64)(gva << 16) >> 16) != gva)
+			if (!x86_canonical(gva, 48))
 				goto whole;
 			gvas->gva[gvas->count++] = gva;
 		}

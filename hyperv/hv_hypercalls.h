@@ -6,9 +6,8 @@
 
 /* The features the calls in hv_hypercalls.c implement (see HV_IMPLEMENTED in
  * hv_partition.c): PV TLB flush (local and remote hints), PV IPIs, the Ex
- * forms with sparse VP sets, XMM fast input, and the extended hypercalls
- * (QueryCapabilities).  PostMessage and SignalEvent are not among them: they
- * wait for the SynIC. */
+ * forms with sparse VP sets, XMM fast input, the extended hypercalls
+ * (QueryCapabilities), PostMessage and SignalEvent (through hv_ports.c). */
 #define HV_IMPLEMENTED_HYPERCALLS                                                         \
 	(HV_FEAT(HV_FEAT_TLBFLUSH) | HV_FEAT(HV_FEAT_IPI) | HV_FEAT(HV_FEAT_EX_MASKS) |      \
 	 HV_FEAT(HV_FEAT_XMM_INPUT) | HV_FEAT(HV_FEAT_EXT_HYPERCALLS) |               \

@@ -102,6 +102,11 @@ bool hv_overlay_at(u64 gpa)
 	return overlay_covers(hypercall_msr, gpa) || overlay_covers(tsc_page_msr, gpa);
 }
 
+bool hv_any_overlay_at(u64 gpa)
+{
+	return hv_overlay_at(gpa) || hv_vp_overlay_at(gpa);
+}
+
 static void flush_all_vps(void)
 {
 	for (u32 i = 0; i < the_vm.vp_count; i++)
@@ -124,7 +129,7 @@ static int overlay_move(struct vp *vp, u64 old_msr, u64 new_msr, u64 hpa, u32 pe
 	 * SynIC's own pages refuse them, so no MSR ever claims a page that
 	 * another overlay has taken away. */
 	bool moves = (new_msr & 1) && (!(old_msr & 1) || old_gpa != new_gpa);
-	if (moves && (hv_overlay_at(new_gpa) || hv_vp_overlay_at(new_gpa)))
+	if (moves && hv_any_overlay_at(new_gpa))
 		return -1;
 	if (new_msr & 1) {
 		int rc = gpa_view_map(view, new_gpa, hpa, PAGE_SIZE, perms, GPA_MT_WB);
@@ -204,15 +209,20 @@ int hv_msr_read(struct vp *vp, u32 msr, u64 *value)
 	int rc = hv_vp_msr_read(vp, msr, value);
 	if (rc <= 0)
 		return rc;
+	/* Constant or per-VP values need no lock (the reference time's
+	 * parameters never change after init). */
+	switch (msr) {
+	case HV_X64_MSR_VP_INDEX: *value = vp->index; return 0;
+	case HV_X64_MSR_TIME_REF_COUNT: *value = time_ref_count(); return 0;
+	case HV_X64_MSR_CRASH_CTL: *value = HV_CRASH_CTL_CRASH_NOTIFY; return 0;
+	default: break;
+	}
 	spin_lock(&hv_lock);
 	rc = 0;
 	switch (msr) {
 	case HV_X64_MSR_GUEST_OS_ID: *value = guest_os_id; break;
 	case HV_X64_MSR_HYPERCALL: *value = hypercall_msr; break;
-	case HV_X64_MSR_VP_INDEX: *value = vp->index; break;
-	case HV_X64_MSR_TIME_REF_COUNT: *value = time_ref_count(); break;
 	case HV_X64_MSR_REFERENCE_TSC: *value = tsc_page_msr; break;
-	case HV_X64_MSR_CRASH_CTL: *value = HV_CRASH_CTL_CRASH_NOTIFY; break;
 	default:
 		if (msr >= HV_X64_MSR_CRASH_P0 && msr <= HV_X64_MSR_CRASH_P4)
 			*value = crash_params[msr - HV_X64_MSR_CRASH_P0];

@@ -2,13 +2,12 @@
  * synthetic MSRs and the hypercall exit.  Reaches VPs only through kernel/vm
  * calls, so it works on SVM and VMX alike.
  *
- * Implemented today (the partition's offer is narrowed to exactly this):
- * GUEST_OS_ID, HYPERCALL with its overlay page, VP_INDEX, TIME_REF_COUNT, the
- * REFERENCE_TSC page, the crash MSRs (a guest crash notification prints
- * through the same dump as a triple fault), the Locked bit of HYPERCALL, and
- * hypercalls that need no interrupts: NotifyLongSpinWait; everything else
- * answers HV_STATUS_INVALID_HYPERCALL_CODE.  SynIC, timers, PV TLB flush and
- * PV IPIs need the virtual APIC and guest SMP and come with them. */
+ * This file holds the partition-wide part: GUEST_OS_ID, HYPERCALL with its
+ * overlay page, VP_INDEX, TIME_REF_COUNT, the REFERENCE_TSC page, the crash
+ * MSRs (a guest crash notification prints through the same dump as a triple
+ * fault) and the Locked bit of HYPERCALL.  The per-VP MSRs are in
+ * hv_synic.c, the calls in hv_hypercalls.c and hv_ports.c; the offer is
+ * narrowed to what those implement (HV_IMPLEMENTED). */
 #ifndef HV_HYPERV_HV_PARTITION_H
 #define HV_HYPERV_HV_PARTITION_H
 
@@ -37,7 +36,10 @@ struct hv_partition_msrs {
 	u64 guest_os_id, hypercall, reference_tsc;
 };
 void hv_partition_msrs(struct hv_partition_msrs *out);
-/* True when gpa lies on a hypervisor overlay page (writes there #GP). */
+/* True when gpa lies on the hypercall or TSC page (writes there #GP). */
 bool hv_overlay_at(u64 gpa);
+/* True when gpa lies on any overlay: those two or a VP's SIM, SIEF or VP
+ * assist page (which the guest may write). */
+bool hv_any_overlay_at(u64 gpa);
 
 #endif

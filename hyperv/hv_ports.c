@@ -69,73 +69,76 @@ u32 hv_ports_unknown_count(void)
 	return __atomic_load_n(&unknown_count, __ATOMIC_RELAXED);
 }
 
-/* Copies the port of connection_id, or counts and maybe logs the miss. */
-static bool lookup(u32 sender_vp, const char *call, u32 connection_id, struct hv_port *out)
+/* A post or signal named a connection nobody made: counted, and logged
+ * within the budget. */
+static void note_unknown(u32 sender_vp, const char *call, u32 connection_id)
 {
-	spin_lock(&ports_lock);
-	struct hv_port *p = hv_port_table_find(&table, connection_id);
-	if (p)
-		*out = *p;
-	spin_unlock(&ports_lock);
-	if (p)
-		return true;
 	if (log_budget(&unknown_count, UNKNOWN_LOG_LINES))
 		printk(LOG_INFO, "vp%u: %s: connection %#x is not connected (hv port add)%s\n",
 		       sender_vp, call, connection_id,
 		       log_budget_note(&unknown_count, UNKNOWN_LOG_LINES));
-	return false;
 }
 
-/* The port may have been removed (or replaced) meanwhile: then nothing is
- * counted. */
-static void count(u32 connection_id, u16 status)
+static void count(struct hv_port *p, u16 status)
 {
-	spin_lock(&ports_lock);
-	struct hv_port *p = hv_port_table_find(&table, connection_id);
-	if (p) {
-		if (status == HV_STATUS_SUCCESS)
-			p->delivered++;
-		else
-			p->refused++;
-	}
-	spin_unlock(&ports_lock);
+	if (status == HV_STATUS_SUCCESS)
+		p->delivered++;
+	else
+		p->refused++;
 }
 
+/* The table's lock is held across the delivery, so a port cannot go away
+ * half way; the SynIC's own lock nests inside it, and the interrupt it
+ * raises is raised after that lock is dropped (hv_synic.c). */
 u16 hv_ports_post(u32 sender_vp, u32 connection_id, u32 message_type, u32 payload_size,
 		  const void *payload)
 {
-	struct hv_port port;
 	struct hv_message msg;
+	u16 status;
 
-	if (!lookup(sender_vp, "HvCallPostMessage", connection_id, &port))
-		return HV_STATUS_INVALID_CONNECTION_ID;
-	if (port.kind != HV_PORT_MESSAGE)
-		return HV_STATUS_INVALID_PORT_ID;
-	memset(&msg, 0, sizeof(msg));
-	msg.header.message_type = message_type;
-	msg.header.payload_size = (u8)payload_size;
-	msg.header.origination_id = port.connection_id;
-	memcpy(msg.payload, payload, payload_size);
-	u16 status = (u16)hv_synic_post_message(the_vm.vps[port.vp], port.sint, &msg,
-					       (u32)sizeof(msg.header) + payload_size);
-	count(connection_id, status);
+	spin_lock(&ports_lock);
+	struct hv_port *p = hv_port_table_find(&table, connection_id);
+	if (!p) {
+		status = HV_STATUS_INVALID_CONNECTION_ID;
+	} else if (p->kind != HV_PORT_MESSAGE) {
+		status = HV_STATUS_INVALID_PORT_ID;
+		count(p, status);
+	} else {
+		memset(&msg, 0, sizeof(msg));
+		msg.header.message_type = message_type;
+		msg.header.payload_size = (u8)payload_size;
+		msg.header.origination_id = p->connection_id;
+		memcpy(msg.payload, payload, payload_size);
+		status = (u16)hv_synic_post_message(the_vm.vps[p->vp], p->sint, &msg,
+						    (u32)sizeof(msg.header) + payload_size);
+		count(p, status);
+	}
+	spin_unlock(&ports_lock);
+	if (!p)
+		note_unknown(sender_vp, "HvCallPostMessage", connection_id);
 	return status;
 }
 
 u16 hv_ports_signal(u32 sender_vp, u32 connection_id, u16 flag_number)
 {
-	struct hv_port port;
+	u16 status;
 
-	if (!lookup(sender_vp, "HvCallSignalEvent", connection_id, &port))
-		return HV_STATUS_INVALID_CONNECTION_ID;
-	if (port.kind != HV_PORT_EVENT)
-		return HV_STATUS_INVALID_PORT_ID;
-	if (flag_number >= port.flag_count) {
-		count(connection_id, HV_STATUS_INVALID_PARAMETER);
-		return HV_STATUS_INVALID_PARAMETER;
+	spin_lock(&ports_lock);
+	struct hv_port *p = hv_port_table_find(&table, connection_id);
+	if (!p) {
+		status = HV_STATUS_INVALID_CONNECTION_ID;
+	} else {
+		if (p->kind != HV_PORT_EVENT)
+			status = HV_STATUS_INVALID_PORT_ID;
+		else if (flag_number >= p->flag_count)
+			status = HV_STATUS_INVALID_PARAMETER;
+		else
+			status = (u16)hv_synic_signal_event(the_vm.vps[p->vp], p->sint,
+							    (u32)p->first_flag + flag_number);
+		count(p, status);
 	}
-	u16 status = (u16)hv_synic_signal_event(the_vm.vps[port.vp], port.sint,
-					       (u32)port.first_flag + flag_number);
-	count(connection_id, status);
+	spin_unlock(&ports_lock);
+	if (!p)
+		note_unknown(sender_vp, "HvCallSignalEvent", connection_id);
 	return status;
 }

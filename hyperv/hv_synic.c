@@ -168,7 +168,7 @@ static bool overlay_move(struct hv_vp *hv, const char *name, u64 old_msr, u64 ne
 		       hv->vp->index, name, (unsigned long long)new_gpa);
 		return false;
 	}
-	if (moves && (hv_overlay_at(new_gpa) || hv_vp_overlay_at(new_gpa))) {
+	if (moves && hv_any_overlay_at(new_gpa)) {
 		static u32 logged;
 		if (log_budget(&logged, OVERLAY_LOG_LINES))
 			printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there%s\n",

@@ -1,5 +1,6 @@
 /* VMX failure explanations; see vmx_diag.h. */
 #include "vmx/vmx_diag.h"
+#include "arch/x86/canonical.h"
 #include "vmx/vmcs.h"
 
 #define CR0_PE (1ULL << 0)
@@ -138,11 +139,6 @@ const char *vmx_entry_failure_qual_name(u64 qual)
 	}
 }
 
-static bool canonical(u64 a)
-{
-	return (u64)((s64)(a << 16) >> 16) == a;
-}
-
 struct checker {
 	const char **out;
 	int max, count;
@@ -190,14 +186,14 @@ static void check_segments(struct checker *k, const struct vmx_guest_state *g, b
 		broken(k, tr->selector & 4, "TR selector must point into the GDT (TI=0)");
 		broken(k, !limit_ok(tr), "TR limit and granularity disagree");
 		broken(k, tr->ar & AR_RESERVED, "TR access rights have reserved bits set");
-		broken(k, !canonical(tr->base), "TR base must be canonical");
+		broken(k, !x86_canonical(tr->base, 48), "TR base must be canonical");
 	}
 	if (usable(ldtr)) {
 		broken(k, AR_TYPE(ldtr->ar) != 2 || (ldtr->ar & AR_S) || !(ldtr->ar & AR_P),
 		       "a usable LDTR must be a present LDT descriptor (type 2, S=0, P=1)");
 		broken(k, ldtr->selector & 4, "LDTR selector must point into the GDT (TI=0)");
 		broken(k, !limit_ok(ldtr), "LDTR limit and granularity disagree");
-		broken(k, !canonical(ldtr->base), "LDTR base must be canonical");
+		broken(k, !x86_canonical(ldtr->base, 48), "LDTR base must be canonical");
 	}
 
 	/* CS. */
@@ -249,10 +245,12 @@ static void check_segments(struct checker *k, const struct vmx_guest_state *g, b
 	       "DS base bits 63:32 must be 0");
 	broken(k, usable(&g->seg[VMX_SEG_ES]) && (g->seg[VMX_SEG_ES].base >> 32),
 	       "ES base bits 63:32 must be 0");
-	broken(k, !canonical(g->seg[VMX_SEG_FS].base) || !canonical(g->seg[VMX_SEG_GS].base),
+	broken(k, !x86_canonical(g->seg[VMX_SEG_FS].base, 48) ||
+		       !x86_canonical(g->seg[VMX_SEG_GS].base, 48),
 	       "FS and GS bases must be canonical");
 
-	broken(k, !canonical(g->gdtr_base) || !canonical(g->idtr_base), "GDTR and IDTR bases must be canonical");
+	broken(k, !x86_canonical(g->gdtr_base, 48) || !x86_canonical(g->idtr_base, 48),
+	       "GDTR and IDTR bases must be canonical");
 	broken(k, (g->gdtr_limit | g->idtr_limit) >> 16, "GDTR and IDTR limits must fit in 16 bits");
 }
 

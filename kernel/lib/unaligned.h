@@ -7,6 +7,13 @@
 
 #include "kernel/types.h"
 
+static inline u16 load_u16(const u8 *p)
+{
+	u16 v;
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static inline u32 load_u32(const u8 *p)
 {
 	u32 v;

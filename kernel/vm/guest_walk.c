@@ -2,6 +2,7 @@
  * numbers refer to the Intel SDM Vol. 3A, chapter 4 ("Paging"), unless said
  * otherwise. */
 #include "kernel/vm/guest_walk.h"
+#include "arch/x86/canonical.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 
@@ -79,13 +80,6 @@ static bool paging_mode(const struct guest_paging_regs *r, enum guest_paging_mod
 	return true;
 }
 
-/* 4.5.1 (and 4.5 for 5-level): bits 63 down to the linear-address width - 1
- * must all equal.  Violations are #GP/#SS, raised before any translation. */
-static bool canonical(u64 la, unsigned width)
-{
-	u64 top = la >> (width - 1);
-	return top == 0 || top == (~0ULL >> (width - 1));
-}
 
 /* Where the table CR3 points at lives (Tables 4-3, 4-7, 4-12).  The low CR3
  * bits are PCD/PWT or the PCID, and bits 63:M of a long-mode CR3 (LAM
@@ -390,7 +384,8 @@ enum guest_walk_status guest_walk(const struct phys_reader *mem, const struct gu
 	/* Outside IA-32e mode linear addresses are 32 bits wide (4.1.1). */
 	if (!is_long(res->mode))
 		res->gva = gva & 0xFFFFFFFFULL;
-	else if (!canonical(gva, res->mode == GW_MODE_5LEVEL ? 57 : 48))
+	/* Non-canonical: #GP/#SS, raised before any translation. */
+	else if (!x86_canonical(gva, res->mode == GW_MODE_5LEVEL ? 57 : 48))
 		return res->status = GW_NONCANONICAL;
 
 	if (res->mode == GW_MODE_NONE) {

@@ -2,6 +2,7 @@
 #include "kernel/vm/linux_boot.h"
 #include "kernel/boot_info.h"
 #include "kernel/lib/string.h"
+#include "kernel/lib/unaligned.h"
 #include "kernel/printk.h"
 
 /* Bounds this loader puts on values the protocol leaves open, so that a
@@ -25,15 +26,6 @@
 
 /* ---- The image ------------------------------------------------------------ */
 
-static u16 file_u16(const u8 *file, u64 off)
-{
-	return (u16)(file[off] | (file[off + 1] << 8));
-}
-
-static u32 file_u32(const u8 *file, u64 off)
-{
-	return (u32)file_u16(file, off) | ((u32)file_u16(file, off + 2) << 16);
-}
 
 static bool is_power_of_two(u64 v)
 {
@@ -53,17 +45,17 @@ bool linux_image_parse(const u8 *file, u64 size, struct linux_image *out)
 		       (unsigned long long)size);
 		return false;
 	}
-	u16 boot_flag = file_u16(file, LINUX_SETUP_HEADER_OFFSET +
-					       offsetof(struct linux_setup_header, boot_flag));
-	u32 magic = file_u32(file, LINUX_SETUP_HEADER_OFFSET +
-					   offsetof(struct linux_setup_header, header));
+	u16 boot_flag = load_u16(file + LINUX_SETUP_HEADER_OFFSET +
+				offsetof(struct linux_setup_header, boot_flag));
+	u32 magic = load_u32(file + LINUX_SETUP_HEADER_OFFSET +
+				offsetof(struct linux_setup_header, header));
 	if (boot_flag != LINUX_BOOT_FLAG || magic != LINUX_HEADER_MAGIC) {
 		printk(LOG_ERR, "linux: not a bzImage (boot flag %x, no \"HdrS\" at 0x202)\n",
 		       boot_flag);
 		return false;
 	}
-	u16 version = file_u16(file, LINUX_SETUP_HEADER_OFFSET +
-					     offsetof(struct linux_setup_header, version));
+	u16 version = load_u16(file + LINUX_SETUP_HEADER_OFFSET +
+				offsetof(struct linux_setup_header, version));
 	if (version < LINUX_PROTOCOL_MIN) {
 		printk(LOG_ERR, "linux: boot protocol %u.%02u is older than the 2.12 this loader needs\n",
 		       version >> 8, version & 0xFF);
