@@ -27,6 +27,9 @@
 #define VMMCALL_RET "\x0f\x01\xd9\xc3"
 #define VMCALL_RET "\x0f\x01\xc1\xc3"
 #define CRASH_PARAMS 5
+/* Refused overlay moves logged before the rest go unlogged (a guest can
+ * cause them at will). */
+#define OVERLAY_LOG_LINES 16
 
 struct hv_features hv_partition_features;
 #define features hv_partition_features
@@ -92,14 +95,15 @@ void hv_partition_msrs(struct hv_partition_msrs *out)
 	spin_unlock(&hv_lock);
 }
 
-static bool overlay_covers(u64 msr_value, u64 gpa)
+bool hv_overlay_covers(u64 msr_value, u64 gpa)
 {
-	return (msr_value & 1) && ALIGN_DOWN(gpa, PAGE_SIZE) == (msr_value & ~(PAGE_SIZE - 1));
+	return (msr_value & HV_X64_MSR_OVERLAY_ENABLE) &&
+	       ALIGN_DOWN(gpa, PAGE_SIZE) == (msr_value & HV_X64_MSR_OVERLAY_PAGE_MASK);
 }
 
 bool hv_overlay_at(u64 gpa)
 {
-	return overlay_covers(hypercall_msr, gpa) || overlay_covers(tsc_page_msr, gpa);
+	return hv_overlay_covers(hypercall_msr, gpa) || hv_overlay_covers(tsc_page_msr, gpa);
 }
 
 bool hv_any_overlay_at(u64 gpa)
@@ -107,42 +111,38 @@ bool hv_any_overlay_at(u64 gpa)
 	return hv_overlay_at(gpa) || hv_vp_overlay_at(gpa);
 }
 
-static void flush_all_vps(void)
+bool hv_overlay_move(struct vp *vp, struct gpa_view *view, const char *name, u64 old_msr,
+		     u64 new_msr, u64 hpa, u32 perms)
 {
-	for (u32 i = 0; i < the_vm.vp_count; i++)
-		the_vm.vps[i]->flush_pending = true;
-}
-
-/* Overlay pages (hypercall page, TSC page): a hypervisor frame mapped over
- * whatever the GPA held, taken away again when disabled or moved (TLFS 3.13,
- * digest 2.3 and 2.7).  Both MSRs keep Enable in bit 0 and the GPA in 63:12.
- * The new page is placed before the old one is removed, so a failure leaves
- * the old overlay and the MSR as they were. */
-static int overlay_move(struct vp *vp, u64 old_msr, u64 new_msr, u64 hpa, u32 perms)
-{
-	struct gpa_view *view = vp_bank(vp)->view;
-	u64 old_gpa = old_msr & ~(PAGE_SIZE - 1), new_gpa = new_msr & ~(PAGE_SIZE - 1);
+	static u32 logged;
+	u64 old_gpa = old_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
+	u64 new_gpa = new_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
+	bool old_on = old_msr & HV_X64_MSR_OVERLAY_ENABLE, new_on = new_msr & HV_X64_MSR_OVERLAY_ENABLE;
+	bool moves = new_on && (!old_on || old_gpa != new_gpa);
 
 	if (new_gpa >> cpu_features.phys_addr_bits)
-		return -1;
-	/* Overlapping overlays are undefined (digest 7.1): refused, as the
-	 * SynIC's own pages refuse them, so no MSR ever claims a page that
-	 * another overlay has taken away. */
-	bool moves = (new_msr & 1) && (!(old_msr & 1) || old_gpa != new_gpa);
-	if (moves && hv_any_overlay_at(new_gpa))
-		return -1;
-	if (new_msr & 1) {
+		return false;
+	if (moves && hv_any_overlay_at(new_gpa)) {
+		if (log_budget(&logged, OVERLAY_LOG_LINES))
+			printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there%s\n",
+			       vp->index, name, (unsigned long long)new_gpa,
+			       log_budget_note(&logged, OVERLAY_LOG_LINES));
+		return false;
+	}
+	if (moves) {
 		int rc = gpa_view_map(view, new_gpa, hpa, PAGE_SIZE, perms, GPA_MT_WB);
 		if (rc < 0) {
-			printk(LOG_WARN, "hyperv: cannot place an overlay page at %llx (%d)\n",
-			       (unsigned long long)new_gpa, rc);
-			return -1;
+			printk(LOG_WARN, "vp%u: cannot place the %s page at %llx (%d)\n", vp->index,
+			       name, (unsigned long long)new_gpa, rc);
+			return false;
 		}
 	}
-	if ((old_msr & 1) && (!(new_msr & 1) || old_gpa != new_gpa))
+	bool leaves = old_on && (!new_on || old_gpa != new_gpa);
+	if (leaves)
 		vm_view_restore_page(view, old_gpa);
-	flush_all_vps();
-	return 0;
+	if (moves || leaves)
+		vm_view_changed(vp);
+	return true;
 }
 
 static int write_hypercall_msr(struct vp *vp, u64 value)
@@ -156,7 +156,8 @@ static int write_hypercall_msr(struct vp *vp, u64 value)
 	/* Enable stays clear until the guest has said who it is. */
 	if (!guest_os_id)
 		value &= ~HV_X64_MSR_HYPERCALL_ENABLE;
-	if (overlay_move(vp, hypercall_msr, value, hypercall_page_hpa, GPA_PERM_R | GPA_PERM_X) < 0)
+	if (!hv_overlay_move(vp, vp_bank(vp)->view, "hypercall", hypercall_msr, value,
+			     hypercall_page_hpa, GPA_PERM_R | GPA_PERM_X))
 		return -1;
 	hypercall_msr = value;
 	return 0;
@@ -182,7 +183,8 @@ static int write_tsc_page_msr(struct vp *vp, u64 value)
 {
 	if (value & (PAGE_SIZE - 1) & ~1ULL)
 		return -1;
-	if (overlay_move(vp, tsc_page_msr, value, virt_to_phys(tsc_page), GPA_PERM_R) < 0)
+	if (!hv_overlay_move(vp, vp_bank(vp)->view, "TSC", tsc_page_msr, value,
+			     virt_to_phys(tsc_page), GPA_PERM_R))
 		return -1;
 	tsc_page_msr = value;
 	return 0;

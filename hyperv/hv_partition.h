@@ -36,6 +36,21 @@ struct hv_partition_msrs {
 	u64 guest_os_id, hypercall, reference_tsc;
 };
 void hv_partition_msrs(struct hv_partition_msrs *out);
+/* Overlay pages (hypercall, TSC, SIM, SIEF, VP assist): a hypervisor frame
+ * mapped over whatever the guest's GPA held, taken away again when disabled
+ * or moved (TLFS 3.13, digest 2.3, 2.7, 7.1).  The MSRs keep Enable in bit 0
+ * and the GPA in 63:12.  hv_overlay_move maps hpa (with perms) at the new
+ * GPA before the old one is given back, so a failure leaves the old overlay
+ * and the MSR as they were; then every VP flushes (vm_view_changed).  False
+ * (the MSR write #GPs): a GPA beyond MAXPHYADDR, one another overlay holds
+ * (overlaps are undefined: refused), or no memory for the map.  Callers hold
+ * this file's lock (hv_vp_msr_moves_overlay), which serialises view changes;
+ * reserved bits are theirs to check. */
+struct gpa_view;
+bool hv_overlay_move(struct vp *vp, struct gpa_view *view, const char *name, u64 old_msr,
+		     u64 new_msr, u64 hpa, u32 perms);
+/* The overlay MSR value msr_value covers gpa's page. */
+bool hv_overlay_covers(u64 msr_value, u64 gpa);
 /* True when gpa lies on the hypercall or TSC page (writes there #GP). */
 bool hv_overlay_at(u64 gpa);
 /* True when gpa lies on any overlay: those two or a VP's SIM, SIEF or VP

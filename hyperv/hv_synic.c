@@ -21,9 +21,6 @@
  * The TLFS gives each message port 16 buffers (7.5, 1-src); without ports a
  * SINT's share stands in for them. */
 #define POST_BUFFERS_PER_SINT 4
-/* Refused overlay moves logged before the rest go unlogged (a guest can
- * cause them at will). */
-#define OVERLAY_LOG_LINES 16
 
 /* SINT bits kept; the rest is RsvdP (2.11): ignored, reads back 0.  Bit 19
  * is RsvdP too ([DISPUTED #27]); Polling only when offered. */
@@ -120,12 +117,6 @@ static void rescan(struct hv_vp *hv)
 
 /* ---- overlays (2.10, 2.11, 7.1) ---------------------------------------------------- */
 
-static bool msr_covers(u64 msr_value, u64 page)
-{
-	return (msr_value & HV_X64_MSR_OVERLAY_ENABLE) &&
-	       (msr_value & HV_X64_MSR_OVERLAY_PAGE_MASK) == page;
-}
-
 bool hv_vp_overlay_at(u64 gpa)
 {
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
@@ -133,70 +124,34 @@ bool hv_vp_overlay_at(u64 gpa)
 	for (u32 i = 0; i < the_vm.vp_count; i++) {
 		for (u32 v = 0; v < HV_VTL_COUNT; v++) {
 			struct hv_vp *hv = hv_in_bank(the_vm.vps[i]->vtl[v]);
-			if (hv && (msr_covers(hv->synic.simp, page) || msr_covers(hv->synic.siefp, page) ||
-				   msr_covers(hv->assist_msr, page)))
+			if (hv && (hv_overlay_covers(hv->synic.simp, page) ||
+				   hv_overlay_covers(hv->synic.siefp, page) ||
+				   hv_overlay_covers(hv->assist_msr, page)))
 				return true;
 		}
 	}
 	return false;
 }
 
-static void flush_all_vps(void)
-{
-	for (u32 i = 0; i < the_vm.vp_count; i++)
-		__atomic_store_n(&the_vm.vps[i]->flush_pending, true, __ATOMIC_RELEASE);
-}
-
-/* Moves one overlay from old_msr to new_msr (Enable in bit 0, GPA in 63:12).
- * The caller holds hv_partition.c's lock (the shared view is changed).
- * Returns false for #GP: reserved bits 11:1 set (as for HYPERCALL and
- * REFERENCE_TSC here, and OVMM), a GPA beyond MAXPHYADDR, a GPA another
- * overlay uses, or no frame.  *frame is allocated on first enable. */
+/* Moves one of this VP's overlays from old_msr to new_msr (hv_overlay_move,
+ * which the caller's lock serialises).  Returns false for #GP: reserved bits
+ * 11:1 set (as for HYPERCALL and REFERENCE_TSC, and OVMM), or what
+ * hv_overlay_move refuses.  *frame is allocated on first enable. */
 static bool overlay_move(struct hv_vp *hv, const char *name, u64 old_msr, u64 new_msr,
 			 void **frame)
 {
-	struct gpa_view *view = hv->bank->view;
-	u64 old_gpa = old_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
-	u64 new_gpa = new_msr & HV_X64_MSR_OVERLAY_PAGE_MASK;
-	bool moves = (new_msr & HV_X64_MSR_OVERLAY_ENABLE) &&
-		     (!(old_msr & HV_X64_MSR_OVERLAY_ENABLE) || old_gpa != new_gpa);
-
 	if (new_msr & HV_X64_MSR_OVERLAY_RSVDP_MASK)
 		return false;
-	if (new_gpa >> cpu_features.phys_addr_bits) {
-		printk(LOG_DEBUG, "vp%u: %s at %llx: beyond the guest's physical address width\n",
-		       hv->vp->index, name, (unsigned long long)new_gpa);
-		return false;
-	}
-	if (moves && hv_any_overlay_at(new_gpa)) {
-		static u32 logged;
-		if (log_budget(&logged, OVERLAY_LOG_LINES))
-			printk(LOG_WARN, "vp%u: %s at %llx refused: another overlay page is there%s\n",
-			       hv->vp->index, name, (unsigned long long)new_gpa,
-			       log_budget_note(&logged, OVERLAY_LOG_LINES));
-		return false;
-	}
-	if (moves && !*frame) {
+	if ((new_msr & HV_X64_MSR_OVERLAY_ENABLE) && !*frame) {
 		*frame = pages_alloc(1);
 		if (!*frame) {
 			printk(LOG_ERR, "vp%u: no frame for the %s page\n", hv->vp->index, name);
 			return false;
 		}
 	}
-	if (moves) {
-		int rc = gpa_view_map(view, new_gpa, virt_to_phys(*frame), PAGE_SIZE,
-				      GPA_PERM_R | GPA_PERM_W, GPA_MT_WB);
-		if (rc < 0) {
-			printk(LOG_WARN, "vp%u: cannot place the %s page at %llx (%d)\n", hv->vp->index,
-			       name, (unsigned long long)new_gpa, rc);
-			return false;
-		}
-	}
-	if ((old_msr & HV_X64_MSR_OVERLAY_ENABLE) &&
-	    (!(new_msr & HV_X64_MSR_OVERLAY_ENABLE) || old_gpa != new_gpa))
-		vm_view_restore_page(view, old_gpa);
-	flush_all_vps();
-	return true;
+	u64 hpa = *frame ? virt_to_phys(*frame) : 0;
+	return hv_overlay_move(hv->vp, hv->bank->view, name, old_msr, new_msr, hpa,
+			       GPA_PERM_R | GPA_PERM_W);
 }
 
 /* ---- SynIC MSRs (2.11, 7) ---------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #include "kernel/vm/vioapic_host.h"
 #include "kernel/vm/vp_apic.h"
 #include "kernel/vm/vp_ctl.h"
+#include "kernel/vm/vp_flush.h"
 
 struct vm the_vm;
 static struct gpa_view vtl0_view;
@@ -34,6 +35,8 @@ static struct gpa_view vtl0_view;
 #define DEFERRED_TABLES 64
 static u64 deferred_tables[DEFERRED_TABLES];
 static u32 deferred_count;
+/* How long vm_view_changed waits for the VPs before it keeps the tables. */
+#define VIEW_FLUSH_WAIT_US 20000
 
 static u64 slat_alloc_table(void *ctx)
 {
@@ -63,6 +66,25 @@ void vm_slat_flushed(void)
 {
 	while (deferred_count)
 		pages_free(phys_to_virt(deferred_tables[--deferred_count]), 1);
+}
+
+void vm_view_changed(struct vp *self)
+{
+	struct vp_mask all = {0};
+
+	for (u32 i = 0; i < the_vm.vp_count; i++) {
+		__atomic_store_n(&the_vm.vps[i]->flush_pending, true, __ATOMIC_RELEASE);
+		vp_mask_set(&all, i);
+	}
+	if (!deferred_count)
+		return;
+	/* Tables the change retired may sit in other CPUs' paging-structure
+	 * caches until they flush: free them once every VP has passed an entry
+	 * boundary (its flush_pending is served there) or is out of guest
+	 * mode (it serves it before it enters).  A VP that does not leave
+	 * guest mode in time keeps them parked for the next change. */
+	if (vp_flush_vps(self, &all, NULL, VIEW_FLUSH_WAIT_US))
+		vm_slat_flushed();
 }
 
 static const struct slat_mem slat_mem = {

@@ -201,6 +201,12 @@ struct vp *vp_this(void);
  * overlay leaves it): guest RAM, a device window, or nothing for the
  * hypervisor's frames and the interrupt controllers. */
 void vm_view_restore_page(struct gpa_view *view, u64 gpa);
+/* A VTL's SLAT view changed under running VPs (an overlay moved), on behalf
+ * of `self`, between two of its exits: every VP drops its guest-physical
+ * translations before it next runs guest code, and the tables the change
+ * retired are freed once no VP can still be walking them.  Callers
+ * serialise view changes. */
+void vm_view_changed(struct vp *self);
 
 /* Stops the whole partition after printing why and the VP's state. */
 __noreturn void vm_stop(struct vp *vp, const char *why, const struct vm_exit *exit);

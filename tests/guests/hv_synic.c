@@ -716,6 +716,27 @@ static void synic_disable_test(void)
 		    sim[0].type);
 }
 
+/* Placing an overlay in a large-page region splits the hypervisor's SLAT
+ * mapping and removing it merges it back, retiring a table; 200 rounds must
+ * not run out of room to retire them (the scenario rejects the hypervisor's
+ * "deferred-free list full" line: tables must be freed once the VPs have
+ * flushed).  The page at 8 MiB is guest RAM this guest does not use. */
+#define OVERLAY_CHURN_GPA 0x800000u
+#define OVERLAY_CHURN_ROUNDS 200
+static void overlay_churn_test(void)
+{
+	volatile u32 *ram = (volatile u32 *)OVERLAY_CHURN_GPA;
+	ram[0] = 0x12345678;
+	u32 placed = 0;
+	for (u32 i = 0; i < OVERLAY_CHURN_ROUNDS; i++) {
+		wrmsr(MSR_SIMP, OVERLAY_CHURN_GPA | 1);
+		placed += ram[0] == 0; /* the SIM page, not the RAM */
+		wrmsr(MSR_SIMP, 0);
+	}
+	test_result("overlay-churn-frees-tables-7.1", placed == OVERLAY_CHURN_ROUNDS && ram[0] == 0x12345678,
+		    "%u of %u placements seen, RAM back %08x", placed, OVERLAY_CHURN_ROUNDS, ram[0]);
+}
+
 void guest_main(void)
 {
 	u32 a, b, c, d;
@@ -751,4 +772,5 @@ void guest_main(void)
 	assist_test();
 	eoi_assist_tests(true);
 	synic_disable_test();
+	overlay_churn_test();
 }
