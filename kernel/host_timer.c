@@ -58,6 +58,11 @@ bool host_timer_init_cpu(void)
 	return t->ready;
 }
 
+u64 host_timer_deadline(enum host_timer_client client)
+{
+	return this_cpu()->timer.deadline[client];
+}
+
 void host_timer_set(enum host_timer_client client, u64 deadline, host_timer_fn fn)
 {
 	struct host_timer_cpu *t = &this_cpu()->timer;

@@ -32,5 +32,9 @@ bool host_timer_init_cpu(void);
  * timer interrupt once rdtsc() >= deadline; it may re-arm.  NULL fn: the
  * interrupt only wakes the CPU (or makes its VP exit). */
 void host_timer_set(enum host_timer_client client, u64 deadline, host_timer_fn fn);
+/* The deadline `client` is armed to on this CPU (0: none; a fired one reads
+ * 0).  With interrupts off, so that the timer interrupt cannot change it
+ * under the caller (the VP loop compares before it re-arms). */
+u64 host_timer_deadline(enum host_timer_client client);
 
 #endif

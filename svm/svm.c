@@ -278,6 +278,12 @@ static u64 svm_event_encode(const struct vp_event *ev)
 static void svm_inject(struct vp *vp, const struct vp_event *ev)
 {
 	struct svm_bank *b = bank_of(vp);
+	/* An interrupted delivery waits to be redone (svm_run): it wins over an
+	 * exception a handler raises now, which the guest's instruction raises
+	 * again once the event is delivered; dropping the event instead would
+	 * leave an acknowledged interrupt in service for ever. */
+	if (b->event_pending && ev->type == VP_EVENT_EXCEPTION)
+		return;
 	b->event = svm_event_encode(ev);
 	b->event_pending = true;
 	if (ev->type == VP_EVENT_NMI) {
@@ -533,12 +539,9 @@ static void svm_run(struct vp *vp, struct vm_exit *exit)
 
 	vmcb->save.rax = vp->gpr[VP_RAX];
 	vmcb->save.rsp = vp->gpr[VP_RSP];
-	if (b->event_pending) {
-		vmcb->control.event_inject = b->event;
-		b->event_pending = false;
-	} else {
-		vmcb->control.event_inject = 0;
-	}
+	u64 injected = b->event_pending ? b->event : 0;
+	vmcb->control.event_inject = injected;
+	b->event_pending = false;
 	if (b->pending_tlb) {
 		vmcb->control.tlb_control = b->pending_tlb;
 		b->pending_tlb = SVM_TLB_NOTHING;
@@ -562,12 +565,21 @@ static void svm_run(struct vp *vp, struct vm_exit *exit)
 	vmcb->control.tlb_control = SVM_TLB_NOTHING;
 	vp->gpr[VP_RAX] = vmcb->save.rax;
 	vp->gpr[VP_RSP] = vmcb->save.rsp;
-	/* An event whose delivery the exit interrupted must be delivered again,
-	 * unless the handler queues something else (APM 15.7.2). */
+	/* An event whose delivery the exit interrupted must be delivered again
+	 * (APM 15.7.2), except a software interrupt, INT3 or INTO the guest
+	 * executed itself: RIP is still on its instruction, which runs again,
+	 * and injecting it too would run the handler twice (KVM moves next_rip
+	 * instead).  One the core injected returns where the core chose. */
 	u64 pending = vmcb->control.exit_int_info;
-	if ((pending & SVM_EVENT_VALID) && !b->event_pending) {
-		b->event = pending;
-		b->event_pending = true;
+	if (pending & SVM_EVENT_VALID) {
+		u32 type = (u32)(pending >> SVM_EVENT_TYPE_SHIFT) & 7;
+		u8 vector = (u8)pending;
+		bool soft = type == SVM_EVENT_TYPE_SOFTINT ||
+			    (type == SVM_EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4));
+		if (!soft || pending == injected) {
+			b->event = pending;
+			b->event_pending = true;
+		}
 	}
 	svm_decode_exit(vp, vmcb, exit);
 }

@@ -554,6 +554,10 @@ static void vmx_inject(struct vp *vp, const struct vp_event *ev)
 	};
 	struct vmx_bank *b = vmx_bank_of(vp);
 
+	/* An interrupted delivery waits to be redone (vmx_run) and wins over an
+	 * exception raised now: see svm_inject. */
+	if (b->event.pending && ev->type == VP_EVENT_EXCEPTION)
+		return;
 	b->event.info = ev->vector | ((u32)type[ev->type] << 8) | INTR_INFO_VALID;
 	b->event.error_code = ev->error_code;
 	b->event.insn_len = 0;
@@ -1030,8 +1034,8 @@ static void enter_once(struct vp *vp, struct vmx_bank *b, struct vm_exit *exit)
 	restore_nmi_blocking(reason, exit);
 
 	/* An event whose delivery the exit interrupted is delivered again on the
-	 * next entry, unless the handler queues something else (SDM 28.2.4).
-	 * Software events keep their instruction length. */
+	 * next entry (SDM 28.2.4); a handler's exception does not replace it
+	 * (vmx_inject).  Software events keep their instruction length. */
 	u32 idt = (u32)vmcs_read(VMCS_IDT_VECTORING_INFO);
 	if (idt & INTR_INFO_VALID) {
 		u32 type = INTR_INFO_TYPE(idt);

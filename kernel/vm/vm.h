@@ -125,7 +125,6 @@ struct vp {
 	 * APIC against deliveries from other CPUs; the rest is the VP's own. */
 	struct spinlock apic_lock;
 	u64 apic_deadline;  /* the APIC timer's next deadline (TSC), 0: none */
-	u64 host_deadline;  /* what the host timer is armed to for this VP */
 	u8 cr8_shadow;	    /* TPR[7:4] as last given to the backend */
 	bool nmi_pending;
 	bool nmi_window;    /* the backend was asked for an NMI-window exit */

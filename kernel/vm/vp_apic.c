@@ -373,10 +373,9 @@ static void arm_host_timer(struct vp *vp, u64 apic_deadline)
 		if (!deadline || retry < deadline)
 			deadline = retry;
 	}
-	if (deadline != vp->host_deadline) {
-		vp->host_deadline = deadline;
+	/* The timer's own record, not a copy: it reads 0 once it fired. */
+	if (deadline != host_timer_deadline(HOST_TIMER_VP))
 		host_timer_set(HOST_TIMER_VP, deadline, NULL);
-	}
 }
 
 static u64 apic_timer_deadline(struct vp *vp)

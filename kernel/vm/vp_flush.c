@@ -67,8 +67,10 @@ void vp_flush_before_entry(struct vp *vp)
 	 * an XCHG, a full fence on x86. */
 	__atomic_store_n(&vp->in_guest, true, __ATOMIC_SEQ_CST);
 	serve_requests(vp);
-	/* The core's own flag (overlay pages moved): any CPU may set it. */
-	if (__atomic_exchange_n(&vp->flush_pending, false, __ATOMIC_ACQ_REL))
+	/* The core's own flag (overlay pages moved): any CPU may set it.  A
+	 * plain load first: the locked exchange only when it is set (rarely). */
+	if (__atomic_load_n(&vp->flush_pending, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&vp->flush_pending, false, __ATOMIC_ACQ_REL))
 		vm_backend->flush_tlb(vp, TLB_FLUSH_GUEST_SLAT);
 }
 
