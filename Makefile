@@ -115,7 +115,8 @@ run: deps all
 
 bench: deps all
 	@$(PYTHON) tests/bench.py --build $(BUILD)
-	@$(PYTHON) tests/bench_linux.py --build $(BUILD) | tee -a $(BUILD)/bench.txt
+	@# bash's pipefail: a failed Linux benchmark must fail `make bench`, tee or not.
+	@bash -o pipefail -c '$(PYTHON) tests/bench_linux.py --build $(BUILD) | tee -a $(BUILD)/bench.txt'
 
 clean:
 	rm -rf $(BUILD)

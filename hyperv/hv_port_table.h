@@ -50,7 +50,8 @@ struct hv_port_table {
 /* Parses one port from words, as the console gives them:
  *   <connection-id> msg   <vp> <sint>
  *   <connection-id> event <vp> <sint> <first-flag> <flag-count>
- * Numbers are decimal or 0x-hex.  Checks each value's range (vp below
+ * Numbers as everywhere on the command line and console (parse_u64: decimal
+ * or 0x hex, with an optional K/M/G suffix).  Checks each value's range (vp below
  * vp_count, sint below 16, a flag range inside the 2048 flags of a SINT,
  * connection id 1..0xFFFFFF).  Returns NULL, or why the words are refused. */
 const char *hv_port_parse(int argc, char *const *argv, u32 vp_count, struct hv_port *out);

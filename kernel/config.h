@@ -5,6 +5,8 @@
 /* CPUs the hypervisor will bring up; extra CPUs in the MADT are reported and left
  * parked. */
 #define HV_MAX_CPUS 64
+/* "No CPU", where a CPU number is kept. */
+#define CPU_NONE 0xFFFFFFFFu
 /* Guest pages one PV TLB flush request may name before the target flushes
  * its whole ASID/VPID instead (kernel/vm/vp_flush.c): beyond a few pages a
  * full flush is cheaper than one INVLPGA/INVVPID each. */

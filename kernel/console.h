@@ -21,7 +21,7 @@ extern int console_loglevel;
 /* A line with no CPU prefix, for lines scripts parse (the ready line). */
 void printk_plain(const char *fmt, ...) __printf(1, 2);
 
-/* Lines printk writes on this CPU (NO_CPU: none) go out without the
+/* Lines printk writes on this CPU (CPU_NONE: none) go out without the
  * "[c<cpu>] LEVEL" prefix and stay out of the log ring: the shell sets it
  * around a backend dump it asked that CPU for. */
 void printk_set_plain_cpu(u32 cpu);

@@ -20,7 +20,6 @@
 #include "kernel/printk.h"
 #include "kernel/vm/vm.h"
 
-#define NO_CPU 0xFFFFFFFFu
 #define STACK_TRACE_DEPTH 16
 /* How long the panicking CPU waits for the others to acknowledge the NMI. */
 #define STOP_WAIT_SPINS 50000000ULL
@@ -29,14 +28,14 @@
 #define VP_DUMP_WAIT_SPINS 500000000ULL
 #define STOPPED_WAIT_SPINS 20000000000ULL
 
-static u32 panic_cpu = NO_CPU;
+static u32 panic_cpu = CPU_NONE;
 static u32 cpus_stopped;
-static u32 vp_dump_cpu = NO_CPU; /* the stopped CPU asked to print its VP */
+static u32 vp_dump_cpu = CPU_NONE; /* the stopped CPU asked to print its VP */
 static bool dump_finished;
 
 bool panic_in_progress(void)
 {
-	return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) != NO_CPU;
+	return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) != CPU_NONE;
 }
 
 /* A stopped CPU: prints its VP when asked, halts when the dump is over. */
@@ -45,7 +44,7 @@ static __noreturn void stopped_wait(struct percpu *pc)
 	for (u64 spins = 0; spins < STOPPED_WAIT_SPINS; spins++) {
 		if (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == pc->cpu_id) {
 			vm_crash_dump_this_cpu();
-			__atomic_store_n(&vp_dump_cpu, NO_CPU, __ATOMIC_RELEASE);
+			__atomic_store_n(&vp_dump_cpu, CPU_NONE, __ATOMIC_RELEASE);
 		}
 		if (__atomic_load_n(&dump_finished, __ATOMIC_ACQUIRE))
 			break;
@@ -90,7 +89,7 @@ void panic_stop_this_cpu(void)
  * for its NMI). */
 static bool panic_claim(void)
 {
-	u32 expected = NO_CPU;
+	u32 expected = CPU_NONE;
 	u32 me = this_cpu_id();
 
 	irq_disable();
@@ -142,7 +141,7 @@ static void dump_vps(void)
 		while (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == cpu && spins++ < VP_DUMP_WAIT_SPINS)
 			cpu_relax();
 		if (__atomic_load_n(&vp_dump_cpu, __ATOMIC_ACQUIRE) == cpu) {
-			__atomic_store_n(&vp_dump_cpu, NO_CPU, __ATOMIC_RELEASE);
+			__atomic_store_n(&vp_dump_cpu, CPU_NONE, __ATOMIC_RELEASE);
 			printk(LOG_ERR, "vp on cpu %u: the CPU did not print it in time\n", cpu);
 		}
 	}

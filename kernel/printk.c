@@ -20,7 +20,6 @@
 #include "kernel/uart16550.h"
 
 #define LINE_MAX 512
-#define NO_CPU 0xFFFFFFFFu
 /* Lines up to this level go to the log ring even when the console hides
  * them, so `log` can show what loglevel=warn left out. */
 #define LOG_RING_LEVEL LOG_INFO
@@ -31,7 +30,7 @@
 int console_loglevel = LOG_INFO;
 static struct spinlock console_lock = SPINLOCK_INIT;
 static bool console_panic;
-static u32 plain_cpu = NO_CPU;
+static u32 plain_cpu = CPU_NONE;
 
 enum stream { STREAM_NONE, STREAM_LOG, STREAM_GUEST, STREAM_SHELL };
 

@@ -2,7 +2,7 @@
 """Linux boot benchmark: Debian's kernel and the test initramfs (BUILD/linux) booted
 to its power-off, under the hypervisor and directly on QEMU.
 
-    python3 tests/bench_linux.py --build build      (also run by tests/bench.py)
+    python3 tests/bench_linux.py --build build      (also run by `make bench`)
 
 Machine qemu-epyc-1 (QEMU TCG -cpu EPYC, 1 CPU) with -icount shift=0,sleep=off: the
 guest's clocks advance by one nanosecond per executed instruction, so Linux's own

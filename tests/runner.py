@@ -232,6 +232,14 @@ def run_group(cmd, timeout, output, cwd=None, watch=None):
                 os.killpg(proc.pid, signal.SIGKILL)
                 return proc.wait(), why
     finally:
+        # Left early (an exception: Ctrl-C in a caller without worker threads,
+        # such as bench_linux.py): the emulator must not outlive us.
+        if proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            except ProcessLookupError:
+                pass
         with live_lock:
             live_groups.discard(proc.pid)
 

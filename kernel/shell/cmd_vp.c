@@ -11,7 +11,6 @@
 #include "kernel/vm/backend.h"
 #include "kernel/vm/vp_ctl.h"
 
-#define NO_CPU 0xFFFFFFFFu
 #define TRACE_DUMP_DEFAULT 20
 #define EXITS_TOP 5
 
@@ -69,7 +68,7 @@ static void backend_dump(struct vp *vp, void *arg)
 	 * it is the answer to a command. */
 	printk_set_plain_cpu(vp->cpu);
 	vm_backend->dump(vp);
-	printk_set_plain_cpu(NO_CPU);
+	printk_set_plain_cpu(CPU_NONE);
 }
 
 static int hw_dump(struct shell *sh, const char *argv1, const char *want, const char *other_cmd)

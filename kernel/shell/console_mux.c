@@ -26,7 +26,6 @@
 #define SHELL_FIFO_RESERVE 2
 /* Bytes drained per poll: bounds the time spent in the timer interrupt. */
 #define RX_BUDGET 64
-#define NO_CPU 0xFFFFFFFFu
 
 static struct {
 	bool ready;	/* input goes through the FIFOs (after init) */
@@ -44,7 +43,7 @@ static struct {
 	u32 overrun;	/* guest bytes were dropped since the guest last saw LSR */
 	struct console_mux_stats stats;
 	u32 busy;	/* the shell is running a command (no re-entry) */
-} mux = {.cpu = NO_CPU, .rx_lock = SPINLOCK_INIT};
+} mux = {.cpu = CPU_NONE, .rx_lock = SPINLOCK_INIT};
 
 u32 console_mux_cpu(void)
 {

@@ -65,7 +65,8 @@ static u64 mask_for_size(u8 size)
 }
 
 /* Address-size mask for RSI/RDI/RCX of a string instruction: taken from the
- * guest's mode (67h overrides are rare enough that we refuse them below). */
+ * guest's mode (a 67h override is not modelled: real guests do not use one on
+ * these ports). */
 static u64 address_mask(struct vp *vp)
 {
 	struct segment cs;
@@ -120,11 +121,9 @@ static enum exit_action string_io(struct vp *vp, struct vm_exit *exit)
 
 enum exit_action exit_io(struct vp *vp, struct vm_exit *exit)
 {
-	if (!port_device_at(exit->io.port)) {
-		printk(LOG_WARN, "vp%u: I/O exit for port %x that nobody claims\n", vp->index,
-		       exit->io.port);
-		return exit_skip_instruction(vp, exit);
-	}
+	/* A wide access exits when any of its bytes is intercepted, so the
+	 * first byte may be nobody's: port_access answers each byte on its own
+	 * (an unclaimed one reads as an empty bus, 0xFF). */
 	if (exit->io.string)
 		return string_io(vp, exit);
 	u32 value = (u32)(vp->gpr[VP_RAX] & mask_for_size(exit->io.size));

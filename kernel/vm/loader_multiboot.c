@@ -90,8 +90,10 @@ static bool place(struct vm *vm, u64 gpa, const u8 *src, u64 filesz, u64 memsz)
 {
 	if (memsz == 0)
 		return true;
-	if (!guest_mem_is_ram(vm, gpa, memsz)) {
-		printk(LOG_ERR, "multiboot: segment %llx-%llx is not guest RAM\n",
+	/* Page 0 is not in the host's identity map (kernel/layout.h); no
+	 * multiboot kernel is linked there. */
+	if (gpa < PAGE_SIZE || !guest_mem_is_ram(vm, gpa, memsz)) {
+		printk(LOG_ERR, "multiboot: segment %llx-%llx is not guest RAM above page 0\n",
 		       (unsigned long long)gpa, (unsigned long long)(gpa + memsz));
 		return false;
 	}

@@ -90,6 +90,8 @@ static bool write_ignored(struct vp *vp, u32 msr, u64 value)
 }
 
 #define MSR_XSS 0xDA0
+/* Refused WRMSRs logged before the rest go unlogged. */
+#define REFUSED_WRMSR_LOG_LINES 64
 #define MSR_PLATFORM_INFO 0xCE
 #define PLATFORM_INFO_CPUID_FAULTING (1ULL << 31)
 #define MSR_MISC_FEATURES_ENABLES 0x140
@@ -233,8 +235,13 @@ enum exit_action exit_msr_write(struct vp *vp, struct vm_exit *exit)
 	}
 
 	if (!rule || !rule->write || !rule->write(vp, msr, value)) {
-		printk(LOG_WARN, "vp%u: wrmsr %x (%s) <- %llx refused with #GP\n", vp->index, msr,
-		       rule ? rule->name : "not emulated", (unsigned long long)value);
+		/* Kernels probe MSRs with writes that may fault: worth a line,
+		 * but a guest must not be able to flood the console with them. */
+		static u32 logged;
+		if (log_budget(&logged, REFUSED_WRMSR_LOG_LINES))
+			printk(LOG_WARN, "vp%u: wrmsr %x (%s) <- %llx refused with #GP%s\n", vp->index,
+			       msr, rule ? rule->name : "not emulated", (unsigned long long)value,
+			       log_budget_note(&logged, REFUSED_WRMSR_LOG_LINES));
 		vp_inject_gp(vp);
 		return EXIT_RESUME;
 	}
