@@ -83,13 +83,6 @@ static u64 hc_mem(u64 control)
 
 static void put64(u8 *p, u32 off, u64 v) { memcpy(p + off, &v, 8); }
 
-/* One call, one expected status. */
-static void expect_status(const char *name, u64 r, u32 want)
-{
-	test_result(name, hvcall_status(r) == want, "status %#x, want %#x (result %llx)", hvcall_status(r),
-		    want, r);
-}
-
 /* FlushVirtualAddressSpace input (digest 4.3) in in_page. */
 static void flush_input(u64 space, u64 flags, u64 mask)
 {
@@ -176,30 +169,30 @@ static void flush_tests(void)
 	u64 r;
 
 	flush_input(0, 0, 1);
-	expect_status("flush-space-self-4.3", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
+	hvcall_expect("flush-space-self-4.3", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
 	flush_input(0, FLUSH_ALL_PROCESSORS | FLUSH_ALL_SPACES | FLUSH_NON_GLOBAL, 0);
-	expect_status("flush-space-all-processors-8.1", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
+	hvcall_expect("flush-space-all-processors-8.1", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
 	flush_input(0, 0, 0); /* [DISPUTED #18]: empty mask = all (KVM) */
-	expect_status("flush-space-empty-mask-8.2", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
+	hvcall_expect("flush-space-empty-mask-8.2", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
 	flush_input(0, 0x20, 1);
-	expect_status("flush-reserved-flag-8.1", hc_mem(CALL_FLUSH_SPACE), ST_INVALID_PARAMETER);
+	hvcall_expect("flush-reserved-flag-8.1", hc_mem(CALL_FLUSH_SPACE), ST_INVALID_PARAMETER);
 	flush_input(0, 0, 1);
-	expect_status("flush-reserved-control-bit-3.3", hc_mem(CALL_FLUSH_SPACE | (1ull << 30)),
+	hvcall_expect("flush-reserved-control-bit-3.3", hc_mem(CALL_FLUSH_SPACE | (1ull << 30)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-simple-with-rep-count-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_REP_COUNT(1)),
+	hvcall_expect("flush-simple-with-rep-count-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_REP_COUNT(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-varhead-on-non-ex-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_VARHEAD(1)),
+	hvcall_expect("flush-varhead-on-non-ex-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
 	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4, 0);
-	expect_status("flush-misaligned-input-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("flush-misaligned-input-3.6", r, ST_INVALID_ALIGNMENT);
 	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4096 - 16, 0);
-	expect_status("flush-input-crosses-page-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("flush-input-crosses-page-3.6", r, ST_INVALID_ALIGNMENT);
 	r = hvcall(CALL_FLUSH_SPACE, 0xF0000000ull, 0); /* below 4 GiB, not RAM */
-	expect_status("flush-input-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("flush-input-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
 	r = hvcall(CALL_FLUSH_SPACE, 1ull << 52, 0); /* beyond any MAXPHYADDR */
-	expect_status("flush-input-beyond-gpa-space-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("flush-input-beyond-gpa-space-3.6", r, ST_INVALID_ALIGNMENT);
 	/* 24 bytes do not fit the one register pair a 32-bit caller has. */
-	expect_status("flush-fast-too-big-for-32-bit-3.5", hvcall(CALL_FLUSH_SPACE | HVCALL_FAST, 0, 1),
+	hvcall_expect("flush-fast-too-big-for-32-bit-3.5", hvcall(CALL_FLUSH_SPACE | HVCALL_FAST, 0, 1),
 		      ST_INVALID_HYPERCALL_INPUT);
 
 	/* List: 24-byte header, then GVA ranges (63:12 page, 11:0 additional pages). */
@@ -213,27 +206,27 @@ static void flush_tests(void)
 	r = hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(3) | HVCALL_REP_START(1));
 	test_result("flush-list-rep-start-3.4", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 3,
 		    "result %llx: reps completed are absolute", r);
-	expect_status("flush-list-rep-start-past-count-3.7",
+	hvcall_expect("flush-list-rep-start-past-count-3.7",
 		      hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(2) | HVCALL_REP_START(2)), ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-list-rep-count-0-3.7", hc_mem(CALL_FLUSH_LIST), ST_INVALID_HYPERCALL_INPUT);
-	expect_status("flush-list-overflows-page-3.6", hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(600)),
+	hvcall_expect("flush-list-rep-count-0-3.7", hc_mem(CALL_FLUSH_LIST), ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-list-overflows-page-3.6", hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(600)),
 		      ST_INVALID_ALIGNMENT);
 
 	/* Ex: sparse sets, ALL, bad format, a bank mask the header does not carry. */
 	u64 bank[2] = {0x3, 0};
 	flush_ex_input(0, 0, 1, bank, 1);
-	expect_status("flush-ex-sparse-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)), ST_SUCCESS);
+	hvcall_expect("flush-ex-sparse-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)), ST_SUCCESS);
 	flush_ex_input(0, 1, 0, bank, 0);
-	expect_status("flush-ex-format-all-8.3", hc_mem(CALL_FLUSH_SPACE_EX), ST_SUCCESS);
+	hvcall_expect("flush-ex-format-all-8.3", hc_mem(CALL_FLUSH_SPACE_EX), ST_SUCCESS);
 	flush_ex_input(0, 2, 1, bank, 1);
-	expect_status("flush-ex-bad-format-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
+	hvcall_expect("flush-ex-bad-format-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_PARAMETER);
 	flush_ex_input(0, 0, 0x3, bank, 1);
-	expect_status("flush-ex-banks-beyond-varhead-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
+	hvcall_expect("flush-ex-banks-beyond-varhead-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
 	bank[1] = 0x1; /* bank 1 = VPs 64..127: none exists, nothing to do */
 	flush_ex_input(0, 0, 0x3, bank, 2);
-	expect_status("flush-ex-vps-beyond-partition-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(2)),
+	hvcall_expect("flush-ex-vps-beyond-partition-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(2)),
 		      ST_SUCCESS);
 	flush_ex_input(0, 0, 1, bank, 1);
 	put64(in_page, 40, (u32)page_a);
@@ -392,14 +385,14 @@ static void ipi_tests(void)
 	}
 	irq_disable();
 
-	expect_status("ipi-vector-below-0x10-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x0F, 1),
+	hvcall_expect("ipi-vector-below-0x10-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x0F, 1),
 		      ST_INVALID_PARAMETER);
-	expect_status("ipi-vector-above-0xff-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x100, 1),
+	hvcall_expect("ipi-vector-above-0xff-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x100, 1),
 		      ST_INVALID_PARAMETER);
-	expect_status("ipi-reserved-vtl-bits-4.2",
+	hvcall_expect("ipi-reserved-vtl-bits-4.2",
 		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0xE0ull << 32), 1),
 		      ST_INVALID_PARAMETER);
-	expect_status("ipi-other-vtl-4.5",
+	hvcall_expect("ipi-other-vtl-4.5",
 		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0x11ull << 32), 1),
 		      ST_INVALID_PARAMETER);
 	memset(in_page, 0, 32);
@@ -407,13 +400,13 @@ static void ipi_tests(void)
 	put64(in_page, 8, 7); /* no such format */
 	put64(in_page, 16, 1);
 	put64(in_page, 24, 1);
-	expect_status("ipi-ex-bad-format-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
+	hvcall_expect("ipi-ex-bad-format-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_PARAMETER);
 	put64(in_page, 8, 0);
 	put64(in_page, 16, 0x7); /* three banks, one qword of header */
-	expect_status("ipi-ex-banks-beyond-varhead-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
+	hvcall_expect("ipi-ex-banks-beyond-varhead-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
 		      ST_INVALID_HYPERCALL_INPUT);
-	expect_status("ipi-rep-count-3.7", hvcall(CALL_SEND_IPI | HVCALL_FAST | HVCALL_REP_COUNT(1), VEC_PV_IPI, 1),
+	hvcall_expect("ipi-rep-count-3.7", hvcall(CALL_SEND_IPI | HVCALL_FAST | HVCALL_REP_COUNT(1), VEC_PV_IPI, 1),
 		      ST_INVALID_HYPERCALL_INPUT);
 }
 
@@ -443,19 +436,19 @@ static void other_call_tests(void)
 		    hvcall_status(r) == ST_INVALID_PARAMETER && hvcall_reps(r) == 1,
 		    "result %llx, want INVALID_PARAMETER after 1 rep", r);
 	put64(in_page, 0, 0);
-	expect_status("get-vp-index-bad-partition-4.19", hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1)),
+	hvcall_expect("get-vp-index-bad-partition-4.19", hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1)),
 		      ST_INVALID_PARTITION_ID);
 	put64(in_page, 0, ~0ull);
 	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, 0xF0000000ull);
-	expect_status("get-vp-index-output-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("get-vp-index-output-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
 	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, (u32)out_page + 2);
-	expect_status("get-vp-index-output-misaligned-3.6", r, ST_INVALID_ALIGNMENT);
-	expect_status("get-vp-index-simple-form-3.7", hc_mem(CALL_GET_VP_INDEX),
+	hvcall_expect("get-vp-index-output-misaligned-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("get-vp-index-simple-form-3.7", hc_mem(CALL_GET_VP_INDEX),
 		      ST_INVALID_HYPERCALL_INPUT);
 
-	expect_status("notify-long-spin-wait-4.4", hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 5, 0),
+	hvcall_expect("notify-long-spin-wait-4.4", hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 5, 0),
 		      ST_SUCCESS);
-	expect_status("notify-long-spin-wait-rep-3.7",
+	hvcall_expect("notify-long-spin-wait-rep-3.7",
 		      hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST | HVCALL_REP_COUNT(1), 5, 0),
 		      ST_INVALID_HYPERCALL_INPUT);
 
@@ -465,11 +458,11 @@ static void other_call_tests(void)
 	memcpy(&caps, out_page, 8);
 	test_result("ext-query-capabilities-3.10", hvcall_status(r) == ST_SUCCESS && caps == 0,
 		    "result %llx, capabilities %llx", r, caps);
-	expect_status("ext-unknown-call-3.10", hc_mem(0x8002), ST_INVALID_HYPERCALL_CODE);
+	hvcall_expect("ext-unknown-call-3.10", hc_mem(0x8002), ST_INVALID_HYPERCALL_CODE);
 	/* PostMessage and SignalEvent: tests/guests/hv_messages.c.  With no
 	 * connection configured (this scenario has no hv_ports=), every id is
 	 * unknown. */
-	expect_status("signal-event-no-connections-4.15",
+	hvcall_expect("signal-event-no-connections-4.15",
 		      hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST, 1, 0), ST_INVALID_CONNECTION_ID);
 }
 
@@ -557,11 +550,11 @@ static void xmm_tests(bool offered)
 	xc.control = CALL_FLUSH_LIST | HVCALL_FAST | HVCALL_REP_COUNT(12); /* 24 + 96 bytes */
 	xc.xmm[0] = 1;
 	r = xmm_call();
-	expect_status("xmm-fast-input-too-big-3.5", r, ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("xmm-fast-input-too-big-3.5", r, ST_INVALID_HYPERCALL_INPUT);
 	/* Output in registers needs XMM fast output, which is not offered. */
 	memset(&xc, 0, sizeof(xc));
 	xc.control = CALL_EXT_QUERY_CAPS | HVCALL_FAST;
-	expect_status("xmm-fast-output-not-offered-3.5", xmm_call(), ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("xmm-fast-output-not-offered-3.5", xmm_call(), ST_INVALID_HYPERCALL_INPUT);
 }
 
 /* ---- main ------------------------------------------------------------------------ */

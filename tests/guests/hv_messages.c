@@ -178,28 +178,22 @@ static u64 signal_fast(u32 connection, u32 flag, u32 rsvd)
 		      connection | ((u64)flag << 32) | ((u64)rsvd << 48), 0);
 }
 
-static void expect_status(const char *name, u64 r, u32 want)
-{
-	test_result(name, hvcall_status(r) == want, "status %#x, want %#x (result %llx)",
-		    hvcall_status(r), want, r);
-}
-
 /* ---- tests ------------------------------------------------------------------------ */
 
 static void narrow_tests(void)
 {
-	expect_status("post-message-not-offered-4.14", post(CONN_MSG_AP, 1, 0, NULL),
+	hvcall_expect("post-message-not-offered-4.14", post(CONN_MSG_AP, 1, 0, NULL),
 		      ST_ACCESS_DENIED);
-	expect_status("signal-event-not-offered-4.15", signal_fast(CONN_EVT_AP, 0, 0),
+	hvcall_expect("signal-event-not-offered-4.15", signal_fast(CONN_EVT_AP, 0, 0),
 		      ST_ACCESS_DENIED);
 }
 
 static void before_synic_tests(void)
 {
 	/* Neither VP has enabled its SynIC yet. */
-	expect_status("post-message-synic-disabled-4.14", post(CONN_MSG_AP, 1, 4, "abcd"),
+	hvcall_expect("post-message-synic-disabled-4.14", post(CONN_MSG_AP, 1, 4, "abcd"),
 		      ST_INVALID_SYNIC_STATE);
-	expect_status("signal-event-synic-disabled-4.15", signal_fast(CONN_EVT_AP, 0, 0),
+	hvcall_expect("signal-event-synic-disabled-4.15", signal_fast(CONN_EVT_AP, 0, 0),
 		      ST_INVALID_SYNIC_STATE);
 }
 
@@ -224,30 +218,30 @@ static void post_to_ap_test(void)
 
 static void post_error_tests(void)
 {
-	expect_status("post-message-unknown-connection-4.14", post(0x99, 1, 0, NULL),
+	hvcall_expect("post-message-unknown-connection-4.14", post(0x99, 1, 0, NULL),
 		      ST_INVALID_CONNECTION_ID);
 	/* Bits above the 24-bit id are not part of any connection. */
-	expect_status("post-message-connection-high-bits-4.14",
+	hvcall_expect("post-message-connection-high-bits-4.14",
 		      post(0x01000000 | CONN_MSG_AP, 1, 0, NULL), ST_INVALID_CONNECTION_ID);
-	expect_status("post-message-to-event-port-4.14", post(CONN_EVT_AP, 1, 0, NULL),
+	hvcall_expect("post-message-to-event-port-4.14", post(CONN_EVT_AP, 1, 0, NULL),
 		      ST_INVALID_PORT_ID);
-	expect_status("post-message-type-zero-4.14", post(CONN_MSG_AP, 0, 0, NULL),
+	hvcall_expect("post-message-type-zero-4.14", post(CONN_MSG_AP, 0, 0, NULL),
 		      ST_INVALID_PARAMETER);
-	expect_status("post-message-hypervisor-type-4.14", post(CONN_MSG_AP, 0x80000001, 0, NULL),
+	hvcall_expect("post-message-hypervisor-type-4.14", post(CONN_MSG_AP, 0x80000001, 0, NULL),
 		      ST_INVALID_PARAMETER);
-	expect_status("post-message-payload-241-4.14", post(CONN_MSG_AP, 1, 241, NULL),
+	hvcall_expect("post-message-payload-241-4.14", post(CONN_MSG_AP, 1, 241, NULL),
 		      ST_INVALID_PARAMETER);
 	post_input(CONN_MSG_AP, 1, 1, 0, NULL);
-	expect_status("post-message-reserved-word-4.14",
+	hvcall_expect("post-message-reserved-word-4.14",
 		      hvcall(CALL_POST_MESSAGE, (u32)in_page, 0), ST_INVALID_PARAMETER);
 	post_input(CONN_MSG_AP, 0, 1, 0, NULL);
-	expect_status("post-message-fast-3.5",
+	hvcall_expect("post-message-fast-3.5",
 		      hvcall(CALL_POST_MESSAGE | HVCALL_FAST, CONN_MSG_AP, 1), ST_INVALID_HYPERCALL_INPUT);
-	expect_status("post-message-rep-3.7",
+	hvcall_expect("post-message-rep-3.7",
 		      hvcall(CALL_POST_MESSAGE | HVCALL_REP_COUNT(1), (u32)in_page, 0),
 		      ST_INVALID_HYPERCALL_INPUT);
 	/* 256 bytes from in_page + 8 cross into the next page. */
-	expect_status("post-message-input-crosses-page-3.6",
+	hvcall_expect("post-message-input-crosses-page-3.6",
 		      hvcall(CALL_POST_MESSAGE, (u32)in_page + 3848, 0), ST_INVALID_ALIGNMENT);
 	u32 errors_arrived = msg_count[1];
 	test_result("post-message-errors-deliver-nothing-4.14", !wait_count(&msg_count[1], errors_arrived + 1),
@@ -286,7 +280,7 @@ static void queue_test(void)
 		EXPECT_EQ(msg_log[0][i].payload[5], 'a' + 1 + i);
 	}
 	test_end();
-	expect_status("post-message-after-drain-4.14", post(CONN_MSG_BSP, 0x200, 0, NULL), ST_SUCCESS);
+	hvcall_expect("post-message-after-drain-4.14", post(CONN_MSG_BSP, 0x200, 0, NULL), ST_SUCCESS);
 	wait_count(&msg_count[0], accepted + 1);
 }
 
@@ -316,17 +310,17 @@ static void signal_tests(void)
 			    evt_flags_seen[1] == 1u << (EVT_AP_FIRST_FLAG + EVT_AP_FLAGS - 1),
 		    "result %llx, arrived %d, flags seen %08x", r, arrived, evt_flags_seen[1]);
 
-	expect_status("signal-event-flag-beyond-port-4.15", signal_fast(CONN_EVT_AP, EVT_AP_FLAGS, 0),
+	hvcall_expect("signal-event-flag-beyond-port-4.15", signal_fast(CONN_EVT_AP, EVT_AP_FLAGS, 0),
 		      ST_INVALID_PARAMETER);
-	expect_status("signal-event-reserved-bits-4.15", signal_fast(CONN_EVT_AP, 0, 1),
+	hvcall_expect("signal-event-reserved-bits-4.15", signal_fast(CONN_EVT_AP, 0, 1),
 		      ST_INVALID_PARAMETER);
-	expect_status("signal-event-to-message-port-4.15", signal_fast(CONN_MSG_AP, 0, 0),
+	hvcall_expect("signal-event-to-message-port-4.15", signal_fast(CONN_MSG_AP, 0, 0),
 		      ST_INVALID_PORT_ID);
-	expect_status("signal-event-unknown-connection-4.15", signal_fast(0x77, 0, 0),
+	hvcall_expect("signal-event-unknown-connection-4.15", signal_fast(0x77, 0, 0),
 		      ST_INVALID_CONNECTION_ID);
-	expect_status("signal-event-masked-sint-4.15", signal_fast(CONN_EVT_BSP_MASKED, 0, 0),
+	hvcall_expect("signal-event-masked-sint-4.15", signal_fast(CONN_EVT_BSP_MASKED, 0, 0),
 		      ST_INVALID_SYNIC_STATE);
-	expect_status("signal-event-rep-3.7",
+	hvcall_expect("signal-event-rep-3.7",
 		      hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST | HVCALL_REP_COUNT(1), CONN_EVT_AP, 0),
 		      ST_INVALID_HYPERCALL_INPUT);
 }

@@ -24,6 +24,12 @@ void hvcall_enable(void)
 	wrmsr(HV_MSR_HYPERCALL, (u32)hypercall_page | 1);
 }
 
+void hvcall_expect(const char *name, u64 result, u32 want)
+{
+	test_result(name, hvcall_status(result) == want, "status %#x, want %#x (result %llx)",
+		    hvcall_status(result), want, result);
+}
+
 u64 hvcall(u64 control, u64 in, u64 out)
 {
 	u32 hi;

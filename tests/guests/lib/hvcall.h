@@ -25,5 +25,7 @@ void hvcall_enable(void);
 u64 hvcall(u64 control, u64 in, u64 out);
 static inline u32 hvcall_status(u64 result) { return (u32)(result & 0xFFFF); }
 static inline u32 hvcall_reps(u64 result) { return (u32)((result >> 32) & 0xFFF); }
+/* A whole test: the call's HV_STATUS must be `want`. */
+void hvcall_expect(const char *name, u64 result, u32 want);
 
 #endif
