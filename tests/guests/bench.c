@@ -201,20 +201,6 @@ static u32 find_reserved_above_ram(void)
 
 /* ---- Hv#1 (under the hypervisor only) -------------------------------------------- */
 
-#define HV_CPUID_INTERFACE 0x40000001
-#define HV_CPUID_PRIVILEGES 0x40000003
-#define HV_INTERFACE_HV1 0x31237648u	 /* "Hv#1" */
-#define HV_ACCESS_INTR_CTRL_REGS (1u << 4) /* 0x40000003 EAX: the EOI/ICR/TPR MSRs */
-#define MSR_VP_INDEX 0x40000002u
-#define MSR_TIME_REF_COUNT 0x40000020u
-#define MSR_HV_EOI 0x40000070u
-#define HYPERCALL_ENABLE 1u
-
-#define CALL_FLUSH_SPACE 0x0002u
-#define CALL_NOTIFY_LONG_SPIN_WAIT 0x0008u
-#define CALL_SEND_IPI 0x000Bu
-#define CALL_CODE_MASK 0xFFFFu
-#define FLUSH_ALL_PROCESSORS 1ull
 #define SPIN_COUNT 1u /* NotifyLongSpinWait's argument: advisory, any value */
 #define VEC_BENCH_IPI 0x61u
 #define VP_SELF_MASK (1ull << 0) /* VP 0 measures */
@@ -274,7 +260,7 @@ static void bench_ipi_handler(u32 vector)
 	(void)vector;
 	ipi_hits[smp_this_cpu()]++;
 	if (eoi_by_msr)
-		wrmsr(MSR_HV_EOI, 0);
+		wrmsr(HV_MSR_EOI, 0);
 	else
 		lapic_eoi();
 }
@@ -418,7 +404,7 @@ static void measure_vp1(const char *name, u64 control, u64 in, u64 out)
 	timed_call.control = control;
 	timed_call.in = in;
 	timed_call.out = out;
-	timed_call_is_ipi = (control & CALL_CODE_MASK) == CALL_SEND_IPI;
+	timed_call_is_ipi = (control & HVCALL_CODE_MASK) == HV_CALL_SEND_IPI;
 	timed_call_failures = 0;
 	vp1_waits_timed_out = 0;
 	measure(name, loop_vp1);
@@ -435,7 +421,7 @@ static bool vp1_enter(enum vp1_state state)
 {
 	if (vp1_in_loop) {
 		vp1_stop = true;
-		hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_OTHER_MASK);
+		hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_OTHER_MASK);
 		u64 deadline = rdtsc() + vp1_wait_ticks;
 		while (vp1_in_loop && rdtsc() < deadline)
 			cpu_relax();
@@ -458,22 +444,22 @@ static bool vp1_enter(enum vp1_state state)
  * to itself. */
 static void measure_hv_one_vp(void)
 {
-	measure_call("hc_fast_null", CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, SPIN_COUNT, 0);
-	measure_call("hc_slow_null", CALL_NOTIFY_LONG_SPIN_WAIT, (u32)hc_in.spin_wait, 0);
-	u64 vp_index = rdmsr(MSR_VP_INDEX);
-	measure_rdmsr("msr_vp_index", MSR_VP_INDEX);
+	measure_call("hc_fast_null", HV_CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, SPIN_COUNT, 0);
+	measure_call("hc_slow_null", HV_CALL_NOTIFY_LONG_SPIN_WAIT, (u32)hc_in.spin_wait, 0);
+	u64 vp_index = rdmsr(HV_MSR_VP_INDEX);
+	measure_rdmsr("msr_vp_index", HV_MSR_VP_INDEX);
 	test_result("msr_vp_index", vp_index == 0, "VP_INDEX reads %llu on VP 0", vp_index);
-	u64 ref_before = rdmsr(MSR_TIME_REF_COUNT);
-	measure_rdmsr("msr_time_ref", MSR_TIME_REF_COUNT);
-	u64 ref_after = rdmsr(MSR_TIME_REF_COUNT);
+	u64 ref_before = rdmsr(HV_MSR_TIME_REF_COUNT);
+	measure_rdmsr("msr_time_ref", HV_MSR_TIME_REF_COUNT);
+	u64 ref_after = rdmsr(HV_MSR_TIME_REF_COUNT);
 	test_result("msr_time_ref", ref_after > ref_before,
 		    "TIME_REF_COUNT did not advance over the loop: %llu, then %llu", ref_before,
 		    ref_after);
-	measure_call("flush_self", CALL_FLUSH_SPACE, (u32)hc_in.flush_self, 0);
+	measure_call("flush_self", HV_CALL_FLUSH_SPACE, (u32)hc_in.flush_self, 0);
 
 	u32 before = ipi_hits[0];
 	irq_enable();
-	measure_call("ipi_self", CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_SELF_MASK);
+	measure_call("ipi_self", HV_CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_SELF_MASK);
 	irq_disable();
 	test_result("ipi_self_handled", ipi_hits[0] - before == WARMUP + ITERATIONS,
 		    "the handler ran %u times for %u IPIs", ipi_hits[0] - before,
@@ -485,19 +471,20 @@ static void measure_hv(void)
 	u32 a, b, c, d;
 
 	cpuid(HV_CPUID_INTERFACE, 0, &a, &b, &c, &d);
-	if (!test_result("hv1-interface", a == HV_INTERFACE_HV1, "CPUID 0x40000001 EAX %08x", a))
+	if (!test_result("hv1-interface", a == HV_CPUID_INTERFACE_HV1, "CPUID 0x40000001 EAX %08x",
+			 a))
 		return;
-	cpuid(HV_CPUID_PRIVILEGES, 0, &a, &b, &c, &d);
-	eoi_by_msr = a & HV_ACCESS_INTR_CTRL_REGS;
+	cpuid(HV_CPUID_FEATURES, 0, &a, &b, &c, &d);
+	eoi_by_msr = a & HV_PRIV_INTR_CTRL;
 	printf("BENCH eoi=%s\n", eoi_by_msr ? "msr" : "xapic");
 
 	hvcall_enable();
-	if (!test_result("hypercall-page-enabled", rdmsr(HV_MSR_HYPERCALL) & HYPERCALL_ENABLE,
+	if (!test_result("hypercall-page-enabled", rdmsr(HV_MSR_HYPERCALL) & HV_HYPERCALL_ENABLE,
 			 "HYPERCALL MSR reads %llx", rdmsr(HV_MSR_HYPERCALL)))
 		return;
 	hc_in.spin_wait[0] = SPIN_COUNT;
 	flush_input(hc_in.flush_self, 0, VP_SELF_MASK);
-	flush_input(hc_in.flush_all, FLUSH_ALL_PROCESSORS, 0);
+	flush_input(hc_in.flush_all, HV_FLUSH_ALL_PROCESSORS, 0);
 	flush_input(hc_in.flush_other, 0, VP_OTHER_MASK);
 
 	irq_init();
@@ -509,7 +496,7 @@ static void measure_hv(void)
 	smp_discover();
 	if (smp_cpu_count < 2) {
 		measure_hv_one_vp();
-		measure_call("flush_all", CALL_FLUSH_SPACE, (u32)hc_in.flush_all, 0);
+		measure_call("flush_all", HV_CALL_FLUSH_SPACE, (u32)hc_in.flush_all, 0);
 		return;
 	}
 
@@ -520,13 +507,15 @@ static void measure_hv(void)
 	if (!test_result("vp1-halted", vp1_enter(VP1_HALTED), "VP 1 did not start its HLT loop"))
 		return;
 	measure_hv_one_vp();
-	measure_vp1("flush_other_halted", CALL_FLUSH_SPACE, (u32)hc_in.flush_other, 0);
-	measure_vp1("ipi_other_halted", CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_OTHER_MASK);
+	measure_vp1("flush_other_halted", HV_CALL_FLUSH_SPACE, (u32)hc_in.flush_other, 0);
+	measure_vp1("ipi_other_halted", HV_CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI,
+		    VP_OTHER_MASK);
 	if (!test_result("vp1-running", vp1_enter(VP1_RUNNING), "VP 1 did not start spinning"))
 		return;
-	measure_vp1("flush_other_running", CALL_FLUSH_SPACE, (u32)hc_in.flush_other, 0);
-	measure_vp1("flush_all", CALL_FLUSH_SPACE, (u32)hc_in.flush_all, 0);
-	measure_vp1("ipi_other_running", CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI, VP_OTHER_MASK);
+	measure_vp1("flush_other_running", HV_CALL_FLUSH_SPACE, (u32)hc_in.flush_other, 0);
+	measure_vp1("flush_all", HV_CALL_FLUSH_SPACE, (u32)hc_in.flush_all, 0);
+	measure_vp1("ipi_other_running", HV_CALL_SEND_IPI | HVCALL_FAST, VEC_BENCH_IPI,
+		    VP_OTHER_MASK);
 }
 
 void guest_main(void)

@@ -26,41 +26,6 @@
 
 const char guest_name[] = "hv_hypercalls";
 
-#define MSR_VP_INDEX 0x40000002
-
-/* Call codes (digest 4.1). */
-#define CALL_FLUSH_SPACE 0x0002
-#define CALL_FLUSH_LIST 0x0003
-#define CALL_NOTIFY_LONG_SPIN_WAIT 0x0008
-#define CALL_SEND_IPI 0x000B
-#define CALL_FLUSH_SPACE_EX 0x0013
-#define CALL_FLUSH_LIST_EX 0x0014
-#define CALL_SEND_IPI_EX 0x0015
-#define CALL_SIGNAL_EVENT 0x005D
-#define CALL_GET_VP_INDEX 0x009A
-#define CALL_EXT_QUERY_CAPS 0x8001
-
-/* HV_STATUS (digest 3.9). */
-#define ST_SUCCESS 0
-#define ST_INVALID_HYPERCALL_CODE 2
-#define ST_INVALID_HYPERCALL_INPUT 3
-#define ST_INVALID_ALIGNMENT 4
-#define ST_INVALID_PARAMETER 5
-#define ST_INVALID_PARTITION_ID 0xD
-#define ST_INVALID_CONNECTION_ID 0x12
-
-/* HV_FLUSH_FLAGS (digest 8.1). */
-#define FLUSH_ALL_PROCESSORS 1ull
-#define FLUSH_ALL_SPACES 2ull
-#define FLUSH_NON_GLOBAL 4ull
-
-/* CPUID 0x40000004 EAX hints and 0x40000003 bits (digest 1.4, 1.5). */
-#define HINT_REMOTE_FLUSH (1u << 2)
-#define HINT_CLUSTER_IPI (1u << 10)
-#define HINT_EX_MASKS (1u << 11)
-#define FEAT_EDX_XMM_INPUT (1u << 4)
-#define PRIV_EBX_EXT_HYPERCALLS (1u << 20) /* privilege bit 52 */
-
 #define VEC_PV_IPI 0x61
 #define STALE_WAIT_US 50
 #define AP_CALL_MS 2000
@@ -155,8 +120,8 @@ static void ap_mutual_flush(void *arg)
 		u64 mask = 1; /* VP 0 */
 		memset(ap_in, 0, sizeof(ap_in));
 		memcpy(ap_in + 16, &mask, 8);
-		u64 r = hvcall(CALL_FLUSH_SPACE, (u32)ap_in, 0);
-		if (hvcall_status(r) != ST_SUCCESS)
+		u64 r = hvcall(HV_CALL_FLUSH_SPACE, (u32)ap_in, 0);
+		if (hvcall_status(r) != HV_STATUS_SUCCESS)
 			mutual_ap_bad++;
 	}
 	mutual_ap_done = 1;
@@ -169,70 +134,82 @@ static void flush_tests(void)
 	u64 r;
 
 	flush_input(0, 0, 1);
-	hvcall_expect("flush-space-self-4.3", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
-	flush_input(0, FLUSH_ALL_PROCESSORS | FLUSH_ALL_SPACES | FLUSH_NON_GLOBAL, 0);
-	hvcall_expect("flush-space-all-processors-8.1", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
+	hvcall_expect("flush-space-self-4.3", hc_mem(HV_CALL_FLUSH_SPACE), HV_STATUS_SUCCESS);
+	flush_input(0, HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_SPACES | HV_FLUSH_NON_GLOBAL, 0);
+	hvcall_expect("flush-space-all-processors-8.1", hc_mem(HV_CALL_FLUSH_SPACE),
+		      HV_STATUS_SUCCESS);
 	flush_input(0, 0, 0); /* [DISPUTED #18]: empty mask = all (KVM) */
-	hvcall_expect("flush-space-empty-mask-8.2", hc_mem(CALL_FLUSH_SPACE), ST_SUCCESS);
+	hvcall_expect("flush-space-empty-mask-8.2", hc_mem(HV_CALL_FLUSH_SPACE), HV_STATUS_SUCCESS);
 	flush_input(0, 0x20, 1);
-	hvcall_expect("flush-reserved-flag-8.1", hc_mem(CALL_FLUSH_SPACE), ST_INVALID_PARAMETER);
+	hvcall_expect("flush-reserved-flag-8.1", hc_mem(HV_CALL_FLUSH_SPACE),
+		      HV_STATUS_INVALID_PARAMETER);
 	flush_input(0, 0, 1);
-	hvcall_expect("flush-reserved-control-bit-3.3", hc_mem(CALL_FLUSH_SPACE | (1ull << 30)),
-		      ST_INVALID_HYPERCALL_INPUT);
-	hvcall_expect("flush-simple-with-rep-count-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_REP_COUNT(1)),
-		      ST_INVALID_HYPERCALL_INPUT);
-	hvcall_expect("flush-varhead-on-non-ex-3.7", hc_mem(CALL_FLUSH_SPACE | HVCALL_VARHEAD(1)),
-		      ST_INVALID_HYPERCALL_INPUT);
-	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4, 0);
-	hvcall_expect("flush-misaligned-input-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hvcall(CALL_FLUSH_SPACE, (u32)in_page + 4096 - 16, 0);
-	hvcall_expect("flush-input-crosses-page-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hvcall(CALL_FLUSH_SPACE, 0xF0000000ull, 0); /* below 4 GiB, not RAM */
-	hvcall_expect("flush-input-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hvcall(CALL_FLUSH_SPACE, 1ull << 52, 0); /* beyond any MAXPHYADDR */
-	hvcall_expect("flush-input-beyond-gpa-space-3.6", r, ST_INVALID_ALIGNMENT);
+	hvcall_expect("flush-reserved-control-bit-3.3", hc_mem(HV_CALL_FLUSH_SPACE | (1ull << 30)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-simple-with-rep-count-3.7",
+		      hc_mem(HV_CALL_FLUSH_SPACE | HVCALL_REP_COUNT(1)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-varhead-on-non-ex-3.7",
+		      hc_mem(HV_CALL_FLUSH_SPACE | HVCALL_VARHEAD(1)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	r = hvcall(HV_CALL_FLUSH_SPACE, (u32)in_page + 4, 0);
+	hvcall_expect("flush-misaligned-input-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
+	r = hvcall(HV_CALL_FLUSH_SPACE, (u32)in_page + 4096 - 16, 0);
+	hvcall_expect("flush-input-crosses-page-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
+	r = hvcall(HV_CALL_FLUSH_SPACE, 0xF0000000ull, 0); /* below 4 GiB, not RAM */
+	hvcall_expect("flush-input-not-ram-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
+	r = hvcall(HV_CALL_FLUSH_SPACE, 1ull << 52, 0); /* beyond any MAXPHYADDR */
+	hvcall_expect("flush-input-beyond-gpa-space-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
 	/* 24 bytes do not fit the one register pair a 32-bit caller has. */
-	hvcall_expect("flush-fast-too-big-for-32-bit-3.5", hvcall(CALL_FLUSH_SPACE | HVCALL_FAST, 0, 1),
-		      ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-fast-too-big-for-32-bit-3.5",
+		      hvcall(HV_CALL_FLUSH_SPACE | HVCALL_FAST, 0, 1),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 
 	/* List: 24-byte header, then GVA ranges (63:12 page, 11:0 additional pages). */
 	flush_input(0, 0, 0x3);
 	put64(in_page, 24, (u32)page_a);
 	put64(in_page, 32, 0x40000000ull | 0xFFF); /* 4096 pages */
 	put64(in_page, 40, 0xFFFFFFFFFFFFF000ull);  /* top page: no wrap */
-	r = hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(3));
-	test_result("flush-list-4.3", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 3,
+	r = hc_mem(HV_CALL_FLUSH_LIST | HVCALL_REP_COUNT(3));
+	test_result("flush-list-4.3", hvcall_status(r) == HV_STATUS_SUCCESS && hvcall_reps(r) == 3,
 		    "result %llx, want success with 3 reps", r);
-	r = hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(3) | HVCALL_REP_START(1));
-	test_result("flush-list-rep-start-3.4", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 3,
+	r = hc_mem(HV_CALL_FLUSH_LIST | HVCALL_REP_COUNT(3) | HVCALL_REP_START(1));
+	test_result("flush-list-rep-start-3.4",
+		    hvcall_status(r) == HV_STATUS_SUCCESS && hvcall_reps(r) == 3,
 		    "result %llx: reps completed are absolute", r);
 	hvcall_expect("flush-list-rep-start-past-count-3.7",
-		      hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(2) | HVCALL_REP_START(2)), ST_INVALID_HYPERCALL_INPUT);
-	hvcall_expect("flush-list-rep-count-0-3.7", hc_mem(CALL_FLUSH_LIST), ST_INVALID_HYPERCALL_INPUT);
-	hvcall_expect("flush-list-overflows-page-3.6", hc_mem(CALL_FLUSH_LIST | HVCALL_REP_COUNT(600)),
-		      ST_INVALID_ALIGNMENT);
+		      hc_mem(HV_CALL_FLUSH_LIST | HVCALL_REP_COUNT(2) | HVCALL_REP_START(2)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-list-rep-count-0-3.7", hc_mem(HV_CALL_FLUSH_LIST),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-list-overflows-page-3.6",
+		      hc_mem(HV_CALL_FLUSH_LIST | HVCALL_REP_COUNT(600)),
+		      HV_STATUS_INVALID_ALIGNMENT);
 
 	/* Ex: sparse sets, ALL, bad format, a bank mask the header does not carry. */
 	u64 bank[2] = {0x3, 0};
 	flush_ex_input(0, 0, 1, bank, 1);
-	hvcall_expect("flush-ex-sparse-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)), ST_SUCCESS);
+	hvcall_expect("flush-ex-sparse-8.3", hc_mem(HV_CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
+		      HV_STATUS_SUCCESS);
 	flush_ex_input(0, 1, 0, bank, 0);
-	hvcall_expect("flush-ex-format-all-8.3", hc_mem(CALL_FLUSH_SPACE_EX), ST_SUCCESS);
+	hvcall_expect("flush-ex-format-all-8.3", hc_mem(HV_CALL_FLUSH_SPACE_EX), HV_STATUS_SUCCESS);
 	flush_ex_input(0, 2, 1, bank, 1);
-	hvcall_expect("flush-ex-bad-format-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
-		      ST_INVALID_PARAMETER);
+	hvcall_expect("flush-ex-bad-format-8.3", hc_mem(HV_CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
+		      HV_STATUS_INVALID_PARAMETER);
 	flush_ex_input(0, 0, 0x3, bank, 1);
-	hvcall_expect("flush-ex-banks-beyond-varhead-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
-		      ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("flush-ex-banks-beyond-varhead-8.3",
+		      hc_mem(HV_CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(1)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 	bank[1] = 0x1; /* bank 1 = VPs 64..127: none exists, nothing to do */
 	flush_ex_input(0, 0, 0x3, bank, 2);
-	hvcall_expect("flush-ex-vps-beyond-partition-8.3", hc_mem(CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(2)),
-		      ST_SUCCESS);
+	hvcall_expect("flush-ex-vps-beyond-partition-8.3",
+		      hc_mem(HV_CALL_FLUSH_SPACE_EX | HVCALL_VARHEAD(2)), HV_STATUS_SUCCESS);
 	flush_ex_input(0, 0, 1, bank, 1);
 	put64(in_page, 40, (u32)page_a);
 	put64(in_page, 48, (u32)page_b);
-	r = hc_mem(CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(2));
-	test_result("flush-list-ex-4.3", hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 2,
+	r = hc_mem(HV_CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(2));
+	test_result("flush-list-ex-4.3",
+		    hvcall_status(r) == HV_STATUS_SUCCESS && hvcall_reps(r) == 2,
 		    "result %llx, want success with 2 reps", r);
 }
 
@@ -278,12 +255,12 @@ static void tlb_flush_test(const char *name, enum flush_way way)
 	u64 r = 0;
 	if (way == BY_SPACE) {
 		flush_input(0x12345000, 0, 1ull << 1); /* AddressSpace is a hint: any CR3 */
-		r = hc_mem(CALL_FLUSH_SPACE);
+		r = hc_mem(HV_CALL_FLUSH_SPACE);
 	} else if (way == BY_LIST_EX) {
 		u64 bank = 1ull << 1;
 		flush_ex_input(0, 0, 1, &bank, 1);
 		put64(in_page, 40, (u32)page_a);
-		r = hc_mem(CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1));
+		r = hc_mem(HV_CALL_FLUSH_LIST_EX | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1));
 	} else {
 		r = xmm_flush_list_ex_ap();
 	}
@@ -291,7 +268,7 @@ static void tlb_flush_test(const char *name, enum flush_way way)
 	deadline = tsc_after_us(2000000);
 	while (tlb_phase != 4 && !tsc_reached(deadline))
 		cpu_relax();
-	EXPECT_EQ(hvcall_status(r), ST_SUCCESS);
+	EXPECT_EQ(hvcall_status(r), HV_STATUS_SUCCESS);
 	EXPECT_EQ(tlb_phase, 4);
 	EXPECT_EQ(tlb_ap_after, 0xBBBB0000u | (u32)way);
 	if (!stale)
@@ -319,7 +296,7 @@ static void mutual_flush_test(void)
 	u32 bad = 0;
 	for (u32 i = 0; i < 200; i++) {
 		flush_input(0, 0, 1ull << 1);
-		if (hvcall_status(hc_mem(CALL_FLUSH_SPACE)) != ST_SUCCESS)
+		if (hvcall_status(hc_mem(HV_CALL_FLUSH_SPACE)) != HV_STATUS_SUCCESS)
 			bad++;
 	}
 	u64 deadline = tsc_after_us(5000000);
@@ -347,24 +324,25 @@ static void ipi_tests(void)
 	/* Fast form, one register pair: EBX:ECX = vector | TargetVtl, EDI:ESI = mask. */
 	before = ipi_hits[0];
 	irq_enable();
-	r = hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1);
+	r = hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1);
 	bool self_ok = wait_hits(0, before + 1);
-	test_result("ipi-fast-self-4.5", hvcall_status(r) == ST_SUCCESS && self_ok,
+	test_result("ipi-fast-self-4.5", hvcall_status(r) == HV_STATUS_SUCCESS && self_ok,
 		    "result %llx, handler ran %u times", r, ipi_hits[0] - before);
 	if (ap_up) {
 		before = ipi_hits[1];
-		r = hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1ull << 1);
+		r = hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI, 1ull << 1);
 		bool ok = wait_hits(1, before + 1);
-		test_result("ipi-fast-to-ap-4.5", hvcall_status(r) == ST_SUCCESS && ok,
+		test_result("ipi-fast-to-ap-4.5", hvcall_status(r) == HV_STATUS_SUCCESS && ok,
 			    "result %llx, AP handler ran %u times", r, ipi_hits[1] - before);
 		/* Memory form to both VPs. */
 		u32 b0 = ipi_hits[0], b1 = ipi_hits[1];
 		memset(in_page, 0, 16);
 		put64(in_page, 0, VEC_PV_IPI);
 		put64(in_page, 8, 0x3);
-		r = hc_mem(CALL_SEND_IPI);
+		r = hc_mem(HV_CALL_SEND_IPI);
 		bool both = wait_hits(0, b0 + 1) && wait_hits(1, b1 + 1);
-		test_result("ipi-memory-both-vps-4.5", hvcall_status(r) == ST_SUCCESS && both,
+		test_result("ipi-memory-both-vps-4.5",
+			    hvcall_status(r) == HV_STATUS_SUCCESS && both,
 			    "result %llx, hits %u/%u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 		/* Ex: sparse set with only the AP. */
 		b0 = ipi_hits[0];
@@ -374,40 +352,42 @@ static void ipi_tests(void)
 		put64(in_page, 8, 0);	   /* HV_GENERIC_SET_SPARSE_4K */
 		put64(in_page, 16, 1);	   /* bank 0 */
 		put64(in_page, 24, 1ull << 1);
-		r = hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1));
+		r = hc_mem(HV_CALL_SEND_IPI_EX | HVCALL_VARHEAD(1));
 		bool ap_only = wait_hits(1, b1 + 1);
 		tsc_delay_us(2000);
 		test_result("ipi-ex-sparse-to-ap-4.5",
-			    hvcall_status(r) == ST_SUCCESS && ap_only && ipi_hits[0] == b0,
+			    hvcall_status(r) == HV_STATUS_SUCCESS && ap_only && ipi_hits[0] == b0,
 			    "result %llx, hits BSP %u AP %u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 	} else {
 		test_result("ipi-fast-to-ap-4.5", false, "the AP is not up");
 	}
 	irq_disable();
 
-	hvcall_expect("ipi-vector-below-0x10-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x0F, 1),
-		      ST_INVALID_PARAMETER);
-	hvcall_expect("ipi-vector-above-0xff-4.5", hvcall(CALL_SEND_IPI | HVCALL_FAST, 0x100, 1),
-		      ST_INVALID_PARAMETER);
+	hvcall_expect("ipi-vector-below-0x10-4.5", hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, 0x0F, 1),
+		      HV_STATUS_INVALID_PARAMETER);
+	hvcall_expect("ipi-vector-above-0xff-4.5", hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, 0x100, 1),
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("ipi-reserved-vtl-bits-4.2",
-		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0xE0ull << 32), 1),
-		      ST_INVALID_PARAMETER);
+		      hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0xE0ull << 32), 1),
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("ipi-other-vtl-4.5",
-		      hvcall(CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0x11ull << 32), 1),
-		      ST_INVALID_PARAMETER);
+		      hvcall(HV_CALL_SEND_IPI | HVCALL_FAST, VEC_PV_IPI | (0x11ull << 32), 1),
+		      HV_STATUS_INVALID_PARAMETER);
 	memset(in_page, 0, 32);
 	put64(in_page, 0, VEC_PV_IPI);
 	put64(in_page, 8, 7); /* no such format */
 	put64(in_page, 16, 1);
 	put64(in_page, 24, 1);
-	hvcall_expect("ipi-ex-bad-format-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
-		      ST_INVALID_PARAMETER);
+	hvcall_expect("ipi-ex-bad-format-8.3", hc_mem(HV_CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
+		      HV_STATUS_INVALID_PARAMETER);
 	put64(in_page, 8, 0);
 	put64(in_page, 16, 0x7); /* three banks, one qword of header */
-	hvcall_expect("ipi-ex-banks-beyond-varhead-8.3", hc_mem(CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
-		      ST_INVALID_HYPERCALL_INPUT);
-	hvcall_expect("ipi-rep-count-3.7", hvcall(CALL_SEND_IPI | HVCALL_FAST | HVCALL_REP_COUNT(1), VEC_PV_IPI, 1),
-		      ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("ipi-ex-banks-beyond-varhead-8.3",
+		      hc_mem(HV_CALL_SEND_IPI_EX | HVCALL_VARHEAD(1)),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("ipi-rep-count-3.7",
+		      hvcall(HV_CALL_SEND_IPI | HVCALL_FAST | HVCALL_REP_COUNT(1), VEC_PV_IPI, 1),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 /* ---- the other calls ---------------------------------------------------------------- */
@@ -423,47 +403,51 @@ static void other_call_tests(void)
 	memcpy(in_page + 16, &smp_apic_ids[0], 4);
 	memcpy(in_page + 20, &smp_apic_ids[smp_cpu_count > 1 ? 1 : 0], 4);
 	memset(out_page, 0xFF, 8);
-	r = hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
+	r = hc_mem(HV_CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
 	memcpy(out, out_page, 8);
 	test_result("get-vp-index-from-apic-id-4.19",
-		    hvcall_status(r) == ST_SUCCESS && hvcall_reps(r) == 2 && out[0] == 0 &&
+		    hvcall_status(r) == HV_STATUS_SUCCESS && hvcall_reps(r) == 2 && out[0] == 0 &&
 			    out[1] == (smp_cpu_count > 1 ? 1u : 0u),
 		    "result %llx, VP indexes %u %u", r, out[0], out[1]);
 	u32 bogus = 0xFE;
 	memcpy(in_page + 20, &bogus, 4);
-	r = hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
+	r = hc_mem(HV_CALL_GET_VP_INDEX | HVCALL_REP_COUNT(2));
 	test_result("get-vp-index-unknown-apic-id-4.19",
-		    hvcall_status(r) == ST_INVALID_PARAMETER && hvcall_reps(r) == 1,
+		    hvcall_status(r) == HV_STATUS_INVALID_PARAMETER && hvcall_reps(r) == 1,
 		    "result %llx, want INVALID_PARAMETER after 1 rep", r);
 	put64(in_page, 0, 0);
-	hvcall_expect("get-vp-index-bad-partition-4.19", hc_mem(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1)),
-		      ST_INVALID_PARTITION_ID);
+	hvcall_expect("get-vp-index-bad-partition-4.19",
+		      hc_mem(HV_CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1)),
+		      HV_STATUS_INVALID_PARTITION_ID);
 	put64(in_page, 0, ~0ull);
-	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, 0xF0000000ull);
-	hvcall_expect("get-vp-index-output-not-ram-3.6", r, ST_INVALID_ALIGNMENT);
-	r = hvcall(CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, (u32)out_page + 2);
-	hvcall_expect("get-vp-index-output-misaligned-3.6", r, ST_INVALID_ALIGNMENT);
-	hvcall_expect("get-vp-index-simple-form-3.7", hc_mem(CALL_GET_VP_INDEX),
-		      ST_INVALID_HYPERCALL_INPUT);
+	r = hvcall(HV_CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, 0xF0000000ull);
+	hvcall_expect("get-vp-index-output-not-ram-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
+	r = hvcall(HV_CALL_GET_VP_INDEX | HVCALL_REP_COUNT(1), (u32)in_page, (u32)out_page + 2);
+	hvcall_expect("get-vp-index-output-misaligned-3.6", r, HV_STATUS_INVALID_ALIGNMENT);
+	hvcall_expect("get-vp-index-simple-form-3.7", hc_mem(HV_CALL_GET_VP_INDEX),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 
-	hvcall_expect("notify-long-spin-wait-4.4", hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 5, 0),
-		      ST_SUCCESS);
-	hvcall_expect("notify-long-spin-wait-rep-3.7",
-		      hvcall(CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST | HVCALL_REP_COUNT(1), 5, 0),
-		      ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("notify-long-spin-wait-4.4",
+		      hvcall(HV_CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 5, 0), HV_STATUS_SUCCESS);
+	hvcall_expect(
+		"notify-long-spin-wait-rep-3.7",
+		hvcall(HV_CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST | HVCALL_REP_COUNT(1), 5, 0),
+		HV_STATUS_INVALID_HYPERCALL_INPUT);
 
 	memset(out_page, 0xFF, 8);
-	r = hc_mem(CALL_EXT_QUERY_CAPS);
+	r = hc_mem(HV_CALL_EXT_QUERY_CAPS);
 	u64 caps;
 	memcpy(&caps, out_page, 8);
-	test_result("ext-query-capabilities-3.10", hvcall_status(r) == ST_SUCCESS && caps == 0,
+	test_result("ext-query-capabilities-3.10",
+		    hvcall_status(r) == HV_STATUS_SUCCESS && caps == 0,
 		    "result %llx, capabilities %llx", r, caps);
-	hvcall_expect("ext-unknown-call-3.10", hc_mem(0x8002), ST_INVALID_HYPERCALL_CODE);
+	hvcall_expect("ext-unknown-call-3.10", hc_mem(0x8002), HV_STATUS_INVALID_HYPERCALL_CODE);
 	/* PostMessage and SignalEvent: tests/guests/hv_messages.c.  With no
 	 * connection configured (this scenario has no hv_ports=), every id is
 	 * unknown. */
 	hvcall_expect("signal-event-no-connections-4.15",
-		      hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST, 1, 0), ST_INVALID_CONNECTION_ID);
+		      hvcall(HV_CALL_SIGNAL_EVENT | HVCALL_FAST, 1, 0),
+		      HV_STATUS_INVALID_CONNECTION_ID);
 }
 
 /* ---- XMM fast input (64-bit) ------------------------------------------------------ */
@@ -516,7 +500,7 @@ static u64 xmm_call(void)
 static u32 xmm_flush_list_ex_ap(void)
 {
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_FLUSH_LIST_EX | HVCALL_FAST | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1);
+	xc.control = HV_CALL_FLUSH_LIST_EX | HVCALL_FAST | HVCALL_VARHEAD(1) | HVCALL_REP_COUNT(1);
 	xc.xmm[0] = 0;
 	xc.xmm[1] = 1;
 	xc.xmm[2] = 1ull << 1;
@@ -533,7 +517,7 @@ static void xmm_tests(bool offered)
 	/* SendSyntheticClusterIpiEx: RDX vector, R8 Format, XMM0 = {ValidBanksMask,
 	 * bank 0}: 32 bytes, two pairs. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_SEND_IPI_EX | HVCALL_FAST | HVCALL_VARHEAD(1);
+	xc.control = HV_CALL_SEND_IPI_EX | HVCALL_FAST | HVCALL_VARHEAD(1);
 	xc.rdx = VEC_PV_IPI;
 	xc.r8 = 0;
 	xc.xmm[0] = 1;
@@ -543,18 +527,19 @@ static void xmm_tests(bool offered)
 	irq_enable();
 	bool ok = wait_hits(0, b0 + 1) && (!ap_up || wait_hits(1, b1 + 1));
 	irq_disable();
-	test_result("xmm-fast-input-ipi-ex-3.5", hvcall_status(r) == ST_SUCCESS && ok,
+	test_result("xmm-fast-input-ipi-ex-3.5", hvcall_status(r) == HV_STATUS_SUCCESS && ok,
 		    "result %llx, hits BSP %u AP %u", r, ipi_hits[0] - b0, ipi_hits[1] - b1);
 	/* Too much for RDX, R8 and six XMM registers: 7 pairs hold 112 bytes. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_FLUSH_LIST | HVCALL_FAST | HVCALL_REP_COUNT(12); /* 24 + 96 bytes */
+	xc.control = HV_CALL_FLUSH_LIST | HVCALL_FAST | HVCALL_REP_COUNT(12); /* 24 + 96 bytes */
 	xc.xmm[0] = 1;
 	r = xmm_call();
-	hvcall_expect("xmm-fast-input-too-big-3.5", r, ST_INVALID_HYPERCALL_INPUT);
+	hvcall_expect("xmm-fast-input-too-big-3.5", r, HV_STATUS_INVALID_HYPERCALL_INPUT);
 	/* Output in registers needs XMM fast output, which is not offered. */
 	memset(&xc, 0, sizeof(xc));
-	xc.control = CALL_EXT_QUERY_CAPS | HVCALL_FAST;
-	hvcall_expect("xmm-fast-output-not-offered-3.5", xmm_call(), ST_INVALID_HYPERCALL_INPUT);
+	xc.control = HV_CALL_EXT_QUERY_CAPS | HVCALL_FAST;
+	hvcall_expect("xmm-fast-output-not-offered-3.5", xmm_call(),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 /* ---- main ------------------------------------------------------------------------ */
@@ -568,12 +553,12 @@ void guest_main(void)
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
 	note("hints %08x privileges %08x:%08x features edx %08x", hints, b, a, d);
 	test_result("cpuid-flush-ipi-hints-1.5",
-		    (hints & (HINT_REMOTE_FLUSH | HINT_CLUSTER_IPI | HINT_EX_MASKS)) ==
-			    (HINT_REMOTE_FLUSH | HINT_CLUSTER_IPI | HINT_EX_MASKS),
+		    (hints & (HV_HINT_REMOTE_FLUSH | HV_HINT_CLUSTER_IPI | HV_HINT_EX_MASKS)) ==
+			    (HV_HINT_REMOTE_FLUSH | HV_HINT_CLUSTER_IPI | HV_HINT_EX_MASKS),
 		    "hints %08x", hints);
-	bool xmm_offered = d & FEAT_EDX_XMM_INPUT;
+	bool xmm_offered = d & HV_FEAT_XMM_INPUT;
 	test_result("cpuid-xmm-input-and-ext-hypercalls-1.4",
-		    xmm_offered && (b & PRIV_EBX_EXT_HYPERCALLS), "edx %08x ebx %08x", d, b);
+		    xmm_offered && (b & HV_PRIV_EBX_EXT_HYPERCALLS), "edx %08x ebx %08x", d, b);
 
 	tsc_init();
 	irq_init();

@@ -22,28 +22,6 @@
 
 const char guest_name[] = "hv_messages";
 
-#define MSR_SCONTROL 0x40000080
-#define MSR_SIEFP 0x40000082
-#define MSR_SIMP 0x40000083
-#define MSR_EOM 0x40000084
-#define MSR_SINT(n) (0x40000090 + (n))
-
-#define CALL_POST_MESSAGE 0x005C
-#define CALL_SIGNAL_EVENT 0x005D
-
-#define ST_SUCCESS 0
-#define ST_INVALID_HYPERCALL_INPUT 3
-#define ST_INVALID_ALIGNMENT 4
-#define ST_INVALID_PARAMETER 5
-#define ST_ACCESS_DENIED 6
-#define ST_INVALID_PORT_ID 0x11
-#define ST_INVALID_CONNECTION_ID 0x12
-#define ST_INSUFFICIENT_BUFFERS 0x13
-#define ST_INVALID_SYNIC_STATE 0x18
-
-#define PRIV_EBX_POST_MESSAGES (1u << 4) /* privilege bit 36 */
-#define PRIV_EBX_SIGNAL_EVENTS (1u << 5) /* privilege bit 37 */
-
 #define CONN_MSG_AP 0x10
 #define CONN_MSG_BSP 0x11
 #define CONN_EVT_AP 0x20
@@ -55,8 +33,6 @@ const char guest_name[] = "hv_messages";
 #define SINT_EVT 3
 #define VEC_SINT_MSG 0x62
 #define VEC_SINT_EVT 0x63
-#define SINT_MASKED (1ull << 16)
-#define MSG_PENDING 1
 
 #define AP_CALL_MS 2000
 #define WAIT_US 2000000
@@ -108,8 +84,8 @@ static void msg_handler(u32 vector)
 	u8 flags = slot->flags;
 	slot->type = 0;
 	__asm__ volatile("mfence" ::: "memory");
-	if (flags & MSG_PENDING)
-		wrmsr(MSR_EOM, 0);
+	if (flags & HV_MSG_FLAG_PENDING)
+		wrmsr(HV_MSR_EOM, 0);
 	msg_count[cpu] = n + 1;
 	lapic_eoi();
 }
@@ -134,11 +110,11 @@ static void synic_on(void *arg)
 	int cpu = smp_this_cpu() & 1;
 
 	(void)arg;
-	wrmsr(MSR_SIMP, (u32)sim_page[cpu] | 1);
-	wrmsr(MSR_SIEFP, (u32)sief_page[cpu] | 1);
-	wrmsr(MSR_SINT(SINT_MSG), VEC_SINT_MSG);
-	wrmsr(MSR_SINT(SINT_EVT), VEC_SINT_EVT);
-	wrmsr(MSR_SCONTROL, 1);
+	wrmsr(HV_MSR_SIMP, (u32)sim_page[cpu] | 1);
+	wrmsr(HV_MSR_SIEFP, (u32)sief_page[cpu] | 1);
+	wrmsr(HV_MSR_SINT(SINT_MSG), VEC_SINT_MSG);
+	wrmsr(HV_MSR_SINT(SINT_EVT), VEC_SINT_EVT);
+	wrmsr(HV_MSR_SCONTROL, 1);
 }
 
 static bool wait_count(volatile u32 *counter, u32 want)
@@ -168,13 +144,13 @@ static void post_input(u32 connection, u32 rsvd, u32 type, u32 size, const char 
 static u64 post(u32 connection, u32 type, u32 size, const char *text)
 {
 	post_input(connection, 0, type, size, text);
-	return hvcall(CALL_POST_MESSAGE, (u32)in_page, 0);
+	return hvcall(HV_CALL_POST_MESSAGE, (u32)in_page, 0);
 }
 
 /* Fast form (digest 4.15): RDX = ConnectionId | FlagNumber << 32 | RsvdZ << 48. */
 static u64 signal_fast(u32 connection, u32 flag, u32 rsvd)
 {
-	return hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST,
+	return hvcall(HV_CALL_SIGNAL_EVENT | HVCALL_FAST,
 		      connection | ((u64)flag << 32) | ((u64)rsvd << 48), 0);
 }
 
@@ -183,18 +159,18 @@ static u64 signal_fast(u32 connection, u32 flag, u32 rsvd)
 static void narrow_tests(void)
 {
 	hvcall_expect("post-message-not-offered-4.14", post(CONN_MSG_AP, 1, 0, NULL),
-		      ST_ACCESS_DENIED);
+		      HV_STATUS_ACCESS_DENIED);
 	hvcall_expect("signal-event-not-offered-4.15", signal_fast(CONN_EVT_AP, 0, 0),
-		      ST_ACCESS_DENIED);
+		      HV_STATUS_ACCESS_DENIED);
 }
 
 static void before_synic_tests(void)
 {
 	/* Neither VP has enabled its SynIC yet. */
 	hvcall_expect("post-message-synic-disabled-4.14", post(CONN_MSG_AP, 1, 4, "abcd"),
-		      ST_INVALID_SYNIC_STATE);
+		      HV_STATUS_INVALID_SYNIC_STATE);
 	hvcall_expect("signal-event-synic-disabled-4.15", signal_fast(CONN_EVT_AP, 0, 0),
-		      ST_INVALID_SYNIC_STATE);
+		      HV_STATUS_INVALID_SYNIC_STATE);
 }
 
 static void post_to_ap_test(void)
@@ -206,7 +182,7 @@ static void post_to_ap_test(void)
 	bool arrived = wait_count(&msg_count[1], before + 1);
 	const struct seen_message *s = &msg_log[1][before < LOG_MAX ? before : 0];
 	test_begin("post-message-to-ap-4.14");
-	EXPECT_EQ(hvcall_status(r), ST_SUCCESS);
+	EXPECT_EQ(hvcall_status(r), HV_STATUS_SUCCESS);
 	EXPECT(arrived);
 	EXPECT_EQ(s->type, 0x12345);
 	EXPECT_EQ(s->size, sizeof(text) - 1);
@@ -219,30 +195,32 @@ static void post_to_ap_test(void)
 static void post_error_tests(void)
 {
 	hvcall_expect("post-message-unknown-connection-4.14", post(0x99, 1, 0, NULL),
-		      ST_INVALID_CONNECTION_ID);
+		      HV_STATUS_INVALID_CONNECTION_ID);
 	/* Bits above the 24-bit id are not part of any connection. */
 	hvcall_expect("post-message-connection-high-bits-4.14",
-		      post(0x01000000 | CONN_MSG_AP, 1, 0, NULL), ST_INVALID_CONNECTION_ID);
+		      post(0x01000000 | CONN_MSG_AP, 1, 0, NULL), HV_STATUS_INVALID_CONNECTION_ID);
 	hvcall_expect("post-message-to-event-port-4.14", post(CONN_EVT_AP, 1, 0, NULL),
-		      ST_INVALID_PORT_ID);
+		      HV_STATUS_INVALID_PORT_ID);
 	hvcall_expect("post-message-type-zero-4.14", post(CONN_MSG_AP, 0, 0, NULL),
-		      ST_INVALID_PARAMETER);
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("post-message-hypervisor-type-4.14", post(CONN_MSG_AP, 0x80000001, 0, NULL),
-		      ST_INVALID_PARAMETER);
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("post-message-payload-241-4.14", post(CONN_MSG_AP, 1, 241, NULL),
-		      ST_INVALID_PARAMETER);
+		      HV_STATUS_INVALID_PARAMETER);
 	post_input(CONN_MSG_AP, 1, 1, 0, NULL);
 	hvcall_expect("post-message-reserved-word-4.14",
-		      hvcall(CALL_POST_MESSAGE, (u32)in_page, 0), ST_INVALID_PARAMETER);
+		      hvcall(HV_CALL_POST_MESSAGE, (u32)in_page, 0), HV_STATUS_INVALID_PARAMETER);
 	post_input(CONN_MSG_AP, 0, 1, 0, NULL);
 	hvcall_expect("post-message-fast-3.5",
-		      hvcall(CALL_POST_MESSAGE | HVCALL_FAST, CONN_MSG_AP, 1), ST_INVALID_HYPERCALL_INPUT);
+		      hvcall(HV_CALL_POST_MESSAGE | HVCALL_FAST, CONN_MSG_AP, 1),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 	hvcall_expect("post-message-rep-3.7",
-		      hvcall(CALL_POST_MESSAGE | HVCALL_REP_COUNT(1), (u32)in_page, 0),
-		      ST_INVALID_HYPERCALL_INPUT);
+		      hvcall(HV_CALL_POST_MESSAGE | HVCALL_REP_COUNT(1), (u32)in_page, 0),
+		      HV_STATUS_INVALID_HYPERCALL_INPUT);
 	/* 256 bytes from in_page + 8 cross into the next page. */
 	hvcall_expect("post-message-input-crosses-page-3.6",
-		      hvcall(CALL_POST_MESSAGE, (u32)in_page + 3848, 0), ST_INVALID_ALIGNMENT);
+		      hvcall(HV_CALL_POST_MESSAGE, (u32)in_page + 3848, 0),
+		      HV_STATUS_INVALID_ALIGNMENT);
 	u32 errors_arrived = msg_count[1];
 	test_result("post-message-errors-deliver-nothing-4.14", !wait_count(&msg_count[1], errors_arrived + 1),
 		    "a refused post arrived");
@@ -261,16 +239,18 @@ static void queue_test(void)
 		char text[8] = "msg #";
 		text[5] = (char)('a' + i);
 		r = post(CONN_MSG_BSP, 0x100 + i, 6, text);
-		if (hvcall_status(r) != ST_SUCCESS)
+		if (hvcall_status(r) != HV_STATUS_SUCCESS)
 			break;
 		accepted++;
 	}
 	test_result("post-message-insufficient-buffers-4.14",
-		    hvcall_status(r) == ST_INSUFFICIENT_BUFFERS && accepted >= 2,
+		    hvcall_status(r) == HV_STATUS_INSUFFICIENT_BUFFERS && accepted >= 2,
 		    "%u accepted, then status %#x", accepted, hvcall_status(r));
 	test_result("post-message-first-in-slot-7.3",
-		    sim_page[0][SINT_MSG].type == 0x101 && (sim_page[0][SINT_MSG].flags & MSG_PENDING),
-		    "slot type %#x flags %#x", sim_page[0][SINT_MSG].type, sim_page[0][SINT_MSG].flags);
+		    sim_page[0][SINT_MSG].type == 0x101 &&
+			    (sim_page[0][SINT_MSG].flags & HV_MSG_FLAG_PENDING),
+		    "slot type %#x flags %#x", sim_page[0][SINT_MSG].type,
+		    sim_page[0][SINT_MSG].flags);
 	bool all = wait_count(&msg_count[0], accepted);
 	test_begin("post-message-queue-drains-in-order-7.4");
 	EXPECT(all);
@@ -280,7 +260,8 @@ static void queue_test(void)
 		EXPECT_EQ(msg_log[0][i].payload[5], 'a' + 1 + i);
 	}
 	test_end();
-	hvcall_expect("post-message-after-drain-4.14", post(CONN_MSG_BSP, 0x200, 0, NULL), ST_SUCCESS);
+	hvcall_expect("post-message-after-drain-4.14", post(CONN_MSG_BSP, 0x200, 0, NULL),
+		      HV_STATUS_SUCCESS);
 	wait_count(&msg_count[0], accepted + 1);
 }
 
@@ -291,7 +272,7 @@ static void signal_tests(void)
 	u64 r = signal_fast(CONN_EVT_AP, 2, 0);
 	bool arrived = wait_count(&evt_count[1], before + 1);
 	test_result("signal-event-fast-to-ap-4.15",
-		    hvcall_status(r) == ST_SUCCESS && arrived &&
+		    hvcall_status(r) == HV_STATUS_SUCCESS && arrived &&
 			    evt_flags_seen[1] == 1u << (EVT_AP_FIRST_FLAG + 2),
 		    "result %llx, arrived %d, flags seen %08x", r, arrived, evt_flags_seen[1]);
 
@@ -303,26 +284,27 @@ static void signal_tests(void)
 	u16 flag = EVT_AP_FLAGS - 1;
 	memcpy(in_page, &conn, 4);
 	memcpy(in_page + 4, &flag, 2);
-	r = hvcall(CALL_SIGNAL_EVENT, (u32)in_page, 0);
+	r = hvcall(HV_CALL_SIGNAL_EVENT, (u32)in_page, 0);
 	arrived = wait_count(&evt_count[1], before + 1);
 	test_result("signal-event-memory-to-ap-4.15",
-		    hvcall_status(r) == ST_SUCCESS && arrived &&
+		    hvcall_status(r) == HV_STATUS_SUCCESS && arrived &&
 			    evt_flags_seen[1] == 1u << (EVT_AP_FIRST_FLAG + EVT_AP_FLAGS - 1),
 		    "result %llx, arrived %d, flags seen %08x", r, arrived, evt_flags_seen[1]);
 
 	hvcall_expect("signal-event-flag-beyond-port-4.15", signal_fast(CONN_EVT_AP, EVT_AP_FLAGS, 0),
-		      ST_INVALID_PARAMETER);
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("signal-event-reserved-bits-4.15", signal_fast(CONN_EVT_AP, 0, 1),
-		      ST_INVALID_PARAMETER);
+		      HV_STATUS_INVALID_PARAMETER);
 	hvcall_expect("signal-event-to-message-port-4.15", signal_fast(CONN_MSG_AP, 0, 0),
-		      ST_INVALID_PORT_ID);
+		      HV_STATUS_INVALID_PORT_ID);
 	hvcall_expect("signal-event-unknown-connection-4.15", signal_fast(0x77, 0, 0),
-		      ST_INVALID_CONNECTION_ID);
+		      HV_STATUS_INVALID_CONNECTION_ID);
 	hvcall_expect("signal-event-masked-sint-4.15", signal_fast(CONN_EVT_BSP_MASKED, 0, 0),
-		      ST_INVALID_SYNIC_STATE);
-	hvcall_expect("signal-event-rep-3.7",
-		      hvcall(CALL_SIGNAL_EVENT | HVCALL_FAST | HVCALL_REP_COUNT(1), CONN_EVT_AP, 0),
-		      ST_INVALID_HYPERCALL_INPUT);
+		      HV_STATUS_INVALID_SYNIC_STATE);
+	hvcall_expect(
+		"signal-event-rep-3.7",
+		hvcall(HV_CALL_SIGNAL_EVENT | HVCALL_FAST | HVCALL_REP_COUNT(1), CONN_EVT_AP, 0),
+		HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 void guest_main(void)
@@ -331,9 +313,10 @@ void guest_main(void)
 
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
 	bool narrow = cmdline_has("narrow");
-	u32 privs = b & (PRIV_EBX_POST_MESSAGES | PRIV_EBX_SIGNAL_EVENTS);
+	u32 privs = b & (HV_PRIV_EBX_POST_MESSAGES | HV_PRIV_EBX_SIGNAL_EVENTS);
 	test_result("cpuid-post-signal-privileges-1.4",
-		    narrow ? privs == 0 : privs == (PRIV_EBX_POST_MESSAGES | PRIV_EBX_SIGNAL_EVENTS),
+		    narrow ? privs == 0
+			   : privs == (HV_PRIV_EBX_POST_MESSAGES | HV_PRIV_EBX_SIGNAL_EVENTS),
 		    "privileges EBX %08x", b);
 
 	tsc_init();

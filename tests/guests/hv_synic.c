@@ -16,50 +16,11 @@
  * never a hang.
  */
 #include "guest.h"
+#include "hv_tlfs.h"
 #include "irq.h"
 #include "lapic.h"
 
 const char guest_name[] = "hv_synic";
-
-#define MSR_VP_RUNTIME 0x40000010
-#define MSR_RESET 0x40000003
-#define MSR_TIME_REF_COUNT 0x40000020
-#define MSR_TSC_FREQUENCY 0x40000022
-#define MSR_APIC_FREQUENCY 0x40000023
-#define MSR_EOI 0x40000070
-#define MSR_ICR 0x40000071
-#define MSR_TPR 0x40000072
-#define MSR_VP_ASSIST_PAGE 0x40000073
-#define MSR_REFERENCE_TSC 0x40000021
-#define MSR_SCONTROL 0x40000080
-#define MSR_SVERSION 0x40000081
-#define MSR_SIEFP 0x40000082
-#define MSR_SIMP 0x40000083
-#define MSR_EOM 0x40000084
-#define MSR_SINT(n) (0x40000090 + (n))
-#define MSR_STIMER_CONFIG(n) (0x400000B0 + 2 * (n))
-#define MSR_STIMER_COUNT(n) (0x400000B1 + 2 * (n))
-#define MSR_GUEST_IDLE 0x400000F0
-
-#define PRIV_RUNTIME (1u << 0)
-#define PRIV_SYNIC (1u << 2)
-#define PRIV_STIMER (1u << 3)
-#define PRIV_INTR_CTRL (1u << 4)
-#define PRIV_RESET (1u << 7)
-#define PRIV_IDLE (1u << 10)
-#define PRIV_FREQ (1u << 11)
-#define EDX_STIMER_DIRECT (1u << 19)
-
-#define SINT_MASKED (1ULL << 16)
-#define SINT_AUTO_EOI (1ULL << 17)
-#define ST_ENABLE (1ULL << 0)
-#define ST_PERIODIC (1ULL << 1)
-#define ST_AUTO_ENABLE (1ULL << 3)
-#define ST_DIRECT (1ULL << 12)
-#define ST_VECTOR(v) ((u64)(v) << 4)
-#define ST_SINT(n) ((u64)(n) << 16)
-#define TIMER_EXPIRED 0x80000010u
-#define MSG_PENDING 0x01
 
 /* Vectors: one per test, so a late interrupt from one cannot count in the next. */
 #define VEC_SINT_MSG 0x62
@@ -82,10 +43,6 @@ const char guest_name[] = "hv_synic";
 #define VEC_EA_BELOW 0x54
 #define VEC_EA_SINT 0x78
 #define SINT_EA 6
-
-#define HW_APIC_OVERLAY_ASSIST (1u << 0) /* CPUID 0x40000006 EAX */
-#define HINT_APIC_MSRS (1u << 3)         /* CPUID 0x40000004 EAX */
-#define NO_EOI_REQUIRED 1u               /* ApicAssist bit 0 */
 
 #define MS 10000ULL /* reference time units (100 ns) per millisecond */
 
@@ -135,7 +92,7 @@ static bool rdmsr_gp(u32 msr)
 
 static u64 ref_now(void)
 {
-	return rdmsr(MSR_TIME_REF_COUNT);
+	return rdmsr(HV_MSR_TIME_REF_COUNT);
 }
 
 /* Waits with interrupts on until hits[vector] reaches n or `ms` pass. */
@@ -153,7 +110,7 @@ static void eoi_msr_handler(u32 vector)
 {
 	hits[vector]++;
 	hit_ref[vector] = ref_now();
-	wrmsr(MSR_EOI, 0);
+	wrmsr(HV_MSR_EOI, 0);
 }
 
 /* Periodic timer messages: empty the slot, EOM if more wait, EOI (digest 7.4). */
@@ -162,9 +119,9 @@ static void periodic_handler(u32 vector)
 	hits[vector]++;
 	sim[SINT_PERIODIC].type = 0;
 	__asm__ volatile("mfence" ::: "memory");
-	if (sim[SINT_PERIODIC].flags & MSG_PENDING)
-		wrmsr(MSR_EOM, 0);
-	wrmsr(MSR_EOI, 0);
+	if (sim[SINT_PERIODIC].flags & HV_MSG_FLAG_PENDING)
+		wrmsr(HV_MSR_EOM, 0);
+	wrmsr(HV_MSR_EOI, 0);
 }
 
 /* AutoEOI: the vector must not be in service while its handler runs, and the
@@ -183,12 +140,12 @@ static volatile u32 ea_bits_seen_total; /* any handler, any time */
 
 static void self_ipi(u32 vector)
 {
-	wrmsr(MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | vector);
+	wrmsr(HV_MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | vector);
 }
 
 static bool assist_bit(void)
 {
-	bool on = assist[0] & NO_EOI_REQUIRED;
+	bool on = assist[0] & HV_ASSIST_NO_EOI_REQUIRED;
 	if (on)
 		ea_bits_seen_total++;
 	return on;
@@ -198,9 +155,9 @@ static bool assist_bit(void)
  * else EOI through the MSR.  True when the EOI was skipped. */
 static bool eoi_assisted(void)
 {
-	if (__atomic_exchange_n(&assist[0], 0, __ATOMIC_SEQ_CST) & NO_EOI_REQUIRED)
+	if (__atomic_exchange_n(&assist[0], 0, __ATOMIC_SEQ_CST) & HV_ASSIST_NO_EOI_REQUIRED)
 		return true;
-	wrmsr(MSR_EOI, 0);
+	wrmsr(HV_MSR_EOI, 0);
 	return false;
 }
 
@@ -240,7 +197,8 @@ static void eoi_assist_taken_test(bool offered)
 	test_result(offered ? "eoi-assist-no-eoi-required-7.6" : "eoi-assist-never-set-7.6",
 		    got1 && got2 && !in_service && ea_bit_seen[VEC_EA] == want &&
 			    ea_skipped[VEC_EA] == want && !lapic_vector_bit(LAPIC_ISR, VEC_EA) &&
-			    lapic_read(LAPIC_PPR) == 0 && (assist[0] & NO_EOI_REQUIRED) == 0,
+			    lapic_read(LAPIC_PPR) == 0 &&
+			    (assist[0] & HV_ASSIST_NO_EOI_REQUIRED) == 0,
 		    "hits %u, bit seen %u, skipped %u, in service between %d, PPR %x, assist %x",
 		    hits[VEC_EA], ea_bit_seen[VEC_EA], ea_skipped[VEC_EA], in_service,
 		    lapic_read(LAPIC_PPR), assist[0]);
@@ -259,7 +217,7 @@ static void msr_eoi_while_set_handler(u32 vector)
 {
 	hits[vector]++;
 	ea_msr.bit_at_entry = assist_bit();
-	wrmsr(MSR_EOI, 0);
+	wrmsr(HV_MSR_EOI, 0);
 	ea_msr.bit_after_eoi = assist_bit();
 	ea_msr.isr_after_eoi = lapic_vector_bit(LAPIC_ISR, vector);
 	/* Both wait in IRR until this handler returns (IF is clear). */
@@ -273,7 +231,7 @@ static void mid_handler(u32 vector)
 	ea_msr.mid_bit = assist_bit();
 	(void)ref_now();
 	ea_msr.mid_in_service = lapic_vector_bit(LAPIC_ISR, vector);
-	wrmsr(MSR_EOI, 0);
+	wrmsr(HV_MSR_EOI, 0);
 }
 
 static void eoi_assist_msr_eoi_test(bool offered)
@@ -389,9 +347,9 @@ static void sint_lazy_handler(u32 vector)
 	if (n == 0) {
 		ea_sint.first_bit = assist_bit();
 		u64 end = ref_now() + 100 * MS;
-		while (!(m->flags & MSG_PENDING) && ref_now() < end)
+		while (!(m->flags & HV_MSG_FLAG_PENDING) && ref_now() < end)
 			cpu_relax();
-		ea_sint.pending_seen = m->flags & MSG_PENDING;
+		ea_sint.pending_seen = m->flags & HV_MSG_FLAG_PENDING;
 	}
 	if (n < 2)
 		ea_sint.index[n] = m->timer_index;
@@ -405,12 +363,12 @@ static void sint_lazy_handler(u32 vector)
 static void eoi_assist_synic_test(void)
 {
 	irq_set_handler(VEC_EA_SINT, sint_lazy_handler);
-	wrmsr(MSR_SINT(SINT_EA), VEC_EA_SINT);
-	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_EA));
-	wrmsr(MSR_STIMER_CONFIG(1), ST_AUTO_ENABLE | ST_SINT(SINT_EA));
+	wrmsr(HV_MSR_SINT(SINT_EA), VEC_EA_SINT);
+	wrmsr(HV_MSR_STIMER_CONFIG(0), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_EA));
+	wrmsr(HV_MSR_STIMER_CONFIG(1), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_EA));
 	u64 now = ref_now();
-	wrmsr(MSR_STIMER_COUNT(0), now + 1 * MS);
-	wrmsr(MSR_STIMER_COUNT(1), now + 3 * MS);
+	wrmsr(HV_MSR_STIMER_COUNT(0), now + 1 * MS);
+	wrmsr(HV_MSR_STIMER_COUNT(1), now + 3 * MS);
 	bool got = wait_hits(VEC_EA_SINT, 2, 300);
 	test_result("eoi-assist-synic-redelivery-7.6",
 		    got && ea_sint.first_bit && ea_sint.first_skipped && ea_sint.pending_seen &&
@@ -418,7 +376,7 @@ static void eoi_assist_synic_test(void)
 		    "hits %u, first: bit %d skipped %d pending %d, timers %u then %u",
 		    hits[VEC_EA_SINT], ea_sint.first_bit, ea_sint.first_skipped,
 		    ea_sint.pending_seen, ea_sint.index[0], ea_sint.index[1]);
-	wrmsr(MSR_SINT(SINT_EA), SINT_MASKED);
+	wrmsr(HV_MSR_SINT(SINT_EA), HV_SINT_MASKED);
 }
 
 /* offered: the hypervisor runs with EOI assist (the default); otherwise
@@ -432,11 +390,11 @@ static void eoi_assist_tests(bool offered)
 	u32 hints = a;
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
 	test_result(offered ? "eoi-assist-offered-1.7" : "eoi-assist-not-offered-1.7",
-		    !(hw & HW_APIC_OVERLAY_ASSIST) == !offered && (hints & HINT_APIC_MSRS) &&
-			    (a & PRIV_INTR_CTRL),
+		    !(hw & HV_HW_APIC_OVERLAY_ASSIST) == !offered && (hints & HV_HINT_APIC_MSRS) &&
+			    (a & HV_PRIV_INTR_CTRL),
 		    "0x40000006 EAX %08x, hints %08x, privileges %08x", hw, hints, a);
 	assist[0] = 0xFFFFFFFF; /* RAM under the overlay */
-	wrmsr(MSR_VP_ASSIST_PAGE, (u32)assist | 1);
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, (u32)assist | 1);
 	ea_bits_seen_total = 0;
 	eoi_assist_taken_test(offered);
 	eoi_assist_msr_eoi_test(offered);
@@ -447,21 +405,35 @@ static void eoi_assist_tests(bool offered)
 	else
 		test_result("eoi-assist-never-set-anywhere-7.6", ea_bits_seen_total == 0,
 			    "the bit was seen set %u times", ea_bits_seen_total);
-	wrmsr(MSR_VP_ASSIST_PAGE, 0);
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, 0);
 }
 
 static void narrow_tests(void)
 {
-	static const u32 msrs[] = {MSR_VP_RUNTIME, MSR_RESET, MSR_TSC_FREQUENCY, MSR_APIC_FREQUENCY,
-				   MSR_EOI, MSR_ICR, MSR_TPR, MSR_VP_ASSIST_PAGE, MSR_SCONTROL,
-				   MSR_SVERSION, MSR_SIEFP, MSR_SIMP, MSR_EOM, MSR_SINT(0),
-				   MSR_SINT(15), MSR_STIMER_CONFIG(0), MSR_STIMER_COUNT(3),
-				   MSR_GUEST_IDLE};
+	static const u32 msrs[] = {HV_MSR_VP_RUNTIME,
+				   HV_MSR_RESET,
+				   HV_MSR_TSC_FREQUENCY,
+				   HV_MSR_APIC_FREQUENCY,
+				   HV_MSR_EOI,
+				   HV_MSR_ICR,
+				   HV_MSR_TPR,
+				   HV_MSR_VP_ASSIST_PAGE,
+				   HV_MSR_SCONTROL,
+				   HV_MSR_SVERSION,
+				   HV_MSR_SIEFP,
+				   HV_MSR_SIMP,
+				   HV_MSR_EOM,
+				   HV_MSR_SINT(0),
+				   HV_MSR_SINT(15),
+				   HV_MSR_STIMER_CONFIG(0),
+				   HV_MSR_STIMER_COUNT(3),
+				   HV_MSR_GUEST_IDLE};
 	u32 a, b, c, d;
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
 	test_result("narrowed-privileges-1.4",
-		    !(a & (PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
-			   PRIV_IDLE | PRIV_FREQ)) && !(d & EDX_STIMER_DIRECT),
+		    !(a & (HV_PRIV_VP_RUNTIME | HV_PRIV_SYNIC | HV_PRIV_STIMER | HV_PRIV_INTR_CTRL |
+			   HV_PRIV_RESET | HV_PRIV_GUEST_IDLE | HV_PRIV_FREQUENCY)) &&
+			    !(d & HV_FEAT_STIMER_DIRECT),
 		    "privileges %08x edx %08x", a, d);
 	u32 bad = 0;
 	for (u32 i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
@@ -479,67 +451,75 @@ static void static_msr_tests(void)
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
 	note("privileges %08x:%08x features edx %08x", b, a, d);
 	test_result("privileges-offered-1.4",
-		    (a & (PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
-			  PRIV_IDLE | PRIV_FREQ)) ==
-				(PRIV_RUNTIME | PRIV_SYNIC | PRIV_STIMER | PRIV_INTR_CTRL | PRIV_RESET |
-				 PRIV_IDLE | PRIV_FREQ) &&
-			    (d & EDX_STIMER_DIRECT),
+		    (a & (HV_PRIV_VP_RUNTIME | HV_PRIV_SYNIC | HV_PRIV_STIMER | HV_PRIV_INTR_CTRL |
+			  HV_PRIV_RESET | HV_PRIV_GUEST_IDLE | HV_PRIV_FREQUENCY)) ==
+				    (HV_PRIV_VP_RUNTIME | HV_PRIV_SYNIC | HV_PRIV_STIMER |
+				     HV_PRIV_INTR_CTRL | HV_PRIV_RESET | HV_PRIV_GUEST_IDLE |
+				     HV_PRIV_FREQUENCY) &&
+			    (d & HV_FEAT_STIMER_DIRECT),
 		    "privileges %08x edx %08x", a, d);
-	test_result("sversion-2.11", rdmsr(MSR_SVERSION) == 1 && wrmsr_gp(MSR_SVERSION, 1),
-		    "SVERSION %llx", rdmsr(MSR_SVERSION));
+	test_result("sversion-2.11", rdmsr(HV_MSR_SVERSION) == 1 && wrmsr_gp(HV_MSR_SVERSION, 1),
+		    "SVERSION %llx", rdmsr(HV_MSR_SVERSION));
 	bool sints_reset = true;
 	for (u32 i = 0; i < 16; i++)
-		sints_reset &= rdmsr(MSR_SINT(i)) == SINT_MASKED;
+		sints_reset &= rdmsr(HV_MSR_SINT(i)) == HV_SINT_MASKED;
 	test_result("sint-reset-value-7.1",
-		    sints_reset && rdmsr(MSR_SCONTROL) == 0 && rdmsr(MSR_SIMP) == 0 &&
-			    rdmsr(MSR_STIMER_CONFIG(0)) == 0,
-		    "SINT0 %llx SCONTROL %llx", rdmsr(MSR_SINT(0)), rdmsr(MSR_SCONTROL));
-	test_result("sint-low-vector-gp-2.11", wrmsr_gp(MSR_SINT(1), 0x0F) && !wrmsr_gp(MSR_SINT(1), 0x0F | SINT_MASKED),
-		    "SINT1 %llx", rdmsr(MSR_SINT(1)));
-	wrmsr(MSR_SINT(1), SINT_MASKED);
-	test_result("eom-reads-zero-2.11", rdmsr(MSR_EOM) == 0, "EOM %llx", rdmsr(MSR_EOM));
+		    sints_reset && rdmsr(HV_MSR_SCONTROL) == 0 && rdmsr(HV_MSR_SIMP) == 0 &&
+			    rdmsr(HV_MSR_STIMER_CONFIG(0)) == 0,
+		    "SINT0 %llx SCONTROL %llx", rdmsr(HV_MSR_SINT(0)), rdmsr(HV_MSR_SCONTROL));
+	test_result("sint-low-vector-gp-2.11",
+		    wrmsr_gp(HV_MSR_SINT(1), 0x0F) &&
+			    !wrmsr_gp(HV_MSR_SINT(1), 0x0F | HV_SINT_MASKED),
+		    "SINT1 %llx", rdmsr(HV_MSR_SINT(1)));
+	wrmsr(HV_MSR_SINT(1), HV_SINT_MASKED);
+	test_result("eom-reads-zero-2.11", rdmsr(HV_MSR_EOM) == 0, "EOM %llx", rdmsr(HV_MSR_EOM));
 	test_result("simp-reserved-bits-gp-2.11",
-		    wrmsr_gp(MSR_SIMP, (u32)sim | 1 | 0x10) && wrmsr_gp(MSR_SIEFP, (u32)sief | 0x2),
+		    wrmsr_gp(HV_MSR_SIMP, (u32)sim | 1 | 0x10) &&
+			    wrmsr_gp(HV_MSR_SIEFP, (u32)sief | 0x2),
 		    "no #GP");
-	test_result("simp-beyond-maxphyaddr-gp-2.11", wrmsr_gp(MSR_SIMP, (1ULL << 52) | 1),
+	test_result("simp-beyond-maxphyaddr-gp-2.11", wrmsr_gp(HV_MSR_SIMP, (1ULL << 52) | 1),
 		    "no #GP");
-	u64 tsc_hz = rdmsr(MSR_TSC_FREQUENCY), apic_hz = rdmsr(MSR_APIC_FREQUENCY);
+	u64 tsc_hz = rdmsr(HV_MSR_TSC_FREQUENCY), apic_hz = rdmsr(HV_MSR_APIC_FREQUENCY);
 	note("TSC_FREQUENCY %llu APIC_FREQUENCY %llu", tsc_hz, apic_hz);
 	test_result("frequencies-2.8",
-		    tsc_hz > 1000000 && apic_hz == 100000000ULL && wrmsr_gp(MSR_TSC_FREQUENCY, 1) &&
-			    wrmsr_gp(MSR_APIC_FREQUENCY, 1),
+		    tsc_hz > 1000000 && apic_hz == 100000000ULL &&
+			    wrmsr_gp(HV_MSR_TSC_FREQUENCY, 1) && wrmsr_gp(HV_MSR_APIC_FREQUENCY, 1),
 		    "TSC %llu APIC %llu", tsc_hz, apic_hz);
-	u64 r0 = rdmsr(MSR_VP_RUNTIME);
+	u64 r0 = rdmsr(HV_MSR_VP_RUNTIME);
 	tsc_delay_us(1000);
-	u64 r1 = rdmsr(MSR_VP_RUNTIME);
-	test_result("vp-runtime-2.1", r1 > r0 && wrmsr_gp(MSR_VP_RUNTIME, 0), "%llu then %llu", r0, r1);
-	test_result("reset-msr-2.5", rdmsr(MSR_RESET) == 0 && wrmsr_gp(MSR_RESET, 2) &&
-					     !wrmsr_gp(MSR_RESET, 0),
-		    "RESET %llx", rdmsr(MSR_RESET));
-	test_result("guest-idle-write-gp-2.14", wrmsr_gp(MSR_GUEST_IDLE, 0), "no #GP");
+	u64 r1 = rdmsr(HV_MSR_VP_RUNTIME);
+	test_result("vp-runtime-2.1", r1 > r0 && wrmsr_gp(HV_MSR_VP_RUNTIME, 0), "%llu then %llu",
+		    r0, r1);
+	test_result("reset-msr-2.5", rdmsr(HV_MSR_RESET) == 0 && wrmsr_gp(HV_MSR_RESET, 2) &&
+					     !wrmsr_gp(HV_MSR_RESET, 0),
+		    "RESET %llx", rdmsr(HV_MSR_RESET));
+	test_result("guest-idle-write-gp-2.14", wrmsr_gp(HV_MSR_GUEST_IDLE, 0), "no #GP");
 	test_result("stimer-config-reserved-gp-2.12",
-		    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_SINT(2) | (1ULL << 13)) &&
-			    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_SINT(2) | (1ULL << 40)) &&
-			    wrmsr_gp(MSR_STIMER_CONFIG(0), ST_DIRECT | ST_VECTOR(0x0F) | ST_ENABLE),
+		    wrmsr_gp(HV_MSR_STIMER_CONFIG(0), HV_STIMER_SINT(2) | (1ULL << 13)) &&
+			    wrmsr_gp(HV_MSR_STIMER_CONFIG(0), HV_STIMER_SINT(2) | (1ULL << 40)) &&
+			    wrmsr_gp(HV_MSR_STIMER_CONFIG(0),
+				     HV_STIMER_DIRECT | HV_STIMER_VECTOR(0x0F) | HV_STIMER_ENABLE),
 		    "no #GP");
-	wrmsr(MSR_STIMER_CONFIG(0), ST_ENABLE | ST_AUTO_ENABLE);
-	test_result("stimer-enable-without-sint-7.8", rdmsr(MSR_STIMER_CONFIG(0)) == ST_AUTO_ENABLE,
-		    "CONFIG %llx", rdmsr(MSR_STIMER_CONFIG(0)));
-	wrmsr(MSR_STIMER_CONFIG(0), 0);
+	wrmsr(HV_MSR_STIMER_CONFIG(0), HV_STIMER_ENABLE | HV_STIMER_AUTO_ENABLE);
+	test_result("stimer-enable-without-sint-7.8",
+		    rdmsr(HV_MSR_STIMER_CONFIG(0)) == HV_STIMER_AUTO_ENABLE, "CONFIG %llx",
+		    rdmsr(HV_MSR_STIMER_CONFIG(0)));
+	wrmsr(HV_MSR_STIMER_CONFIG(0), 0);
 }
 
 static void apic_msr_tests(void)
 {
-	wrmsr(MSR_TPR, 0x20);
-	bool tpr_ok = rdmsr(MSR_TPR) == 0x20 && lapic_read(LAPIC_TPR) == 0x20;
-	wrmsr(MSR_TPR, 0);
-	test_result("tpr-msr-2.9", tpr_ok && wrmsr_gp(MSR_TPR, 0x100) && lapic_read(LAPIC_TPR) == 0,
-		    "TPR %llx", rdmsr(MSR_TPR));
-	test_result("eoi-msr-write-only-2.9", rdmsr_gp(MSR_EOI) && wrmsr_gp(MSR_EOI, 1ULL << 32),
-		    "no #GP");
+	wrmsr(HV_MSR_TPR, 0x20);
+	bool tpr_ok = rdmsr(HV_MSR_TPR) == 0x20 && lapic_read(LAPIC_TPR) == 0x20;
+	wrmsr(HV_MSR_TPR, 0);
+	test_result("tpr-msr-2.9",
+		    tpr_ok && wrmsr_gp(HV_MSR_TPR, 0x100) && lapic_read(LAPIC_TPR) == 0, "TPR %llx",
+		    rdmsr(HV_MSR_TPR));
+	test_result("eoi-msr-write-only-2.9",
+		    rdmsr_gp(HV_MSR_EOI) && wrmsr_gp(HV_MSR_EOI, 1ULL << 32), "no #GP");
 	/* A self-IPI through the ICR MSR, retired through the EOI MSR. */
 	irq_set_handler(VEC_ICR, eoi_msr_handler);
-	wrmsr(MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | VEC_ICR);
+	wrmsr(HV_MSR_ICR, ICR_ASSERT | ICR_SELF | ICR_FIXED | VEC_ICR);
 	bool got = wait_hits(VEC_ICR, 1, 100);
 	test_result("icr-eoi-msrs-2.9", got && !lapic_vector_bit(LAPIC_ISR, VEC_ICR),
 		    "hits %u, ISR %d", hits[VEC_ICR], lapic_vector_bit(LAPIC_ISR, VEC_ICR));
@@ -548,18 +528,19 @@ static void apic_msr_tests(void)
 static void synic_enable(void)
 {
 	memset(sim, 0xEE, sizeof(sim)); /* RAM under the overlay */
-	wrmsr(MSR_SIMP, (u32)sim | 1);
-	wrmsr(MSR_SIEFP, (u32)sief | 1);
-	wrmsr(MSR_SCONTROL, 1);
+	wrmsr(HV_MSR_SIMP, (u32)sim | 1);
+	wrmsr(HV_MSR_SIEFP, (u32)sief | 1);
+	wrmsr(HV_MSR_SCONTROL, 1);
 	test_result("simp-overlay-cleared-7.1",
-		    rdmsr(MSR_SIMP) == ((u32)sim | 1) && sim[0].type == 0 && sim[15].type == 0,
-		    "SIMP %llx slot0 type %x", rdmsr(MSR_SIMP), sim[0].type);
-	test_result("overlays-overlap-gp-7.1", wrmsr_gp(MSR_SIEFP, (u32)sim | 1),
+		    rdmsr(HV_MSR_SIMP) == ((u32)sim | 1) && sim[0].type == 0 && sim[15].type == 0,
+		    "SIMP %llx slot0 type %x", rdmsr(HV_MSR_SIMP), sim[0].type);
+	test_result("overlays-overlap-gp-7.1", wrmsr_gp(HV_MSR_SIEFP, (u32)sim | 1),
 		    "SIEFP over the SIM page accepted");
 	/* The partition's overlays refuse the SynIC's pages too (found by the
 	 * hv_fuzz guest: the TSC page used to take the SIM page's GPA). */
 	test_result("tsc-page-over-sim-gp-7.1",
-		    wrmsr_gp(MSR_REFERENCE_TSC, (u32)sim | 1) && rdmsr(MSR_SIMP) == ((u32)sim | 1),
+		    wrmsr_gp(HV_MSR_REFERENCE_TSC, (u32)sim | 1) &&
+			    rdmsr(HV_MSR_SIMP) == ((u32)sim | 1),
 		    "REFERENCE_TSC over the SIM page accepted");
 	sim[9].origination = 0x1234;
 	test_result("simp-rw-7.1", sim[9].origination == 0x1234, "the SIM page is not writable");
@@ -572,45 +553,49 @@ static void synic_enable(void)
 static void stimer_message_tests(void)
 {
 	irq_set_handler(VEC_SINT_MSG, eoi_msr_handler);
-	wrmsr(MSR_SINT(SINT_MSG), VEC_SINT_MSG);
-	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_MSG));
+	wrmsr(HV_MSR_SINT(SINT_MSG), VEC_SINT_MSG);
+	wrmsr(HV_MSR_STIMER_CONFIG(0), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_MSG));
 	u64 due = ref_now() + 2 * MS;
-	wrmsr(MSR_STIMER_COUNT(0), due);
-	test_result("stimer-auto-enable-7.8", rdmsr(MSR_STIMER_CONFIG(0)) & ST_ENABLE, "CONFIG %llx",
-		    rdmsr(MSR_STIMER_CONFIG(0)));
+	wrmsr(HV_MSR_STIMER_COUNT(0), due);
+	test_result("stimer-auto-enable-7.8", rdmsr(HV_MSR_STIMER_CONFIG(0)) & HV_STIMER_ENABLE,
+		    "CONFIG %llx", rdmsr(HV_MSR_STIMER_CONFIG(0)));
 	bool got = wait_hits(VEC_SINT_MSG, 1, 200);
 	struct message *m = &sim[SINT_MSG];
 	test_result("stimer-oneshot-message-7.7",
-		    got && m->type == TIMER_EXPIRED && m->payload_size == 24 && m->timer_index == 0 &&
-			    m->expiration == due && m->delivery >= due && m->origination == 0,
-		    "hits %u type %x size %u index %u exp %llu (due %llu) delivery %llu", hits[VEC_SINT_MSG],
-		    m->type, m->payload_size, m->timer_index, m->expiration, due, m->delivery);
+		    got && m->type == HV_MSG_TIMER_EXPIRED && m->payload_size == 24 &&
+			    m->timer_index == 0 && m->expiration == due && m->delivery >= due &&
+			    m->origination == 0,
+		    "hits %u type %x size %u index %u exp %llu (due %llu) delivery %llu",
+		    hits[VEC_SINT_MSG], m->type, m->payload_size, m->timer_index, m->expiration,
+		    due, m->delivery);
 	test_result("stimer-never-early-7.8", got && hit_ref[VEC_SINT_MSG] >= due,
 		    "interrupt at %llu, due %llu", hit_ref[VEC_SINT_MSG], due);
-	test_result("stimer-oneshot-disables-7.8", !(rdmsr(MSR_STIMER_CONFIG(0)) & ST_ENABLE),
-		    "CONFIG %llx", rdmsr(MSR_STIMER_CONFIG(0)));
+	test_result("stimer-oneshot-disables-7.8",
+		    !(rdmsr(HV_MSR_STIMER_CONFIG(0)) & HV_STIMER_ENABLE), "CONFIG %llx",
+		    rdmsr(HV_MSR_STIMER_CONFIG(0)));
 
 	/* The slot is still full: timer 1 expires into it. */
-	wrmsr(MSR_STIMER_CONFIG(1), ST_AUTO_ENABLE | ST_SINT(SINT_MSG));
+	wrmsr(HV_MSR_STIMER_CONFIG(1), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_MSG));
 	u64 due1 = ref_now() + 1 * MS;
-	wrmsr(MSR_STIMER_COUNT(1), due1);
+	wrmsr(HV_MSR_STIMER_COUNT(1), due1);
 	u64 end = ref_now() + 100 * MS;
-	while (!(m->flags & MSG_PENDING) && ref_now() < end)
+	while (!(m->flags & HV_MSG_FLAG_PENDING) && ref_now() < end)
 		cpu_relax();
 	test_result("message-pending-set-7.3",
-		    (m->flags & MSG_PENDING) && m->timer_index == 0 && hits[VEC_SINT_MSG] == 1,
+		    (m->flags & HV_MSG_FLAG_PENDING) && m->timer_index == 0 &&
+			    hits[VEC_SINT_MSG] == 1,
 		    "flags %x index %u hits %u", m->flags, m->timer_index, hits[VEC_SINT_MSG]);
 	m->type = 0;
 	__asm__ volatile("mfence" ::: "memory");
-	wrmsr(MSR_EOM, 0);
+	wrmsr(HV_MSR_EOM, 0);
 	got = wait_hits(VEC_SINT_MSG, 2, 100);
 	test_result("eom-redelivers-7.4",
-		    got && m->type == TIMER_EXPIRED && m->timer_index == 1 && m->expiration == due1 &&
-			    !(m->flags & MSG_PENDING),
-		    "hits %u type %x index %u flags %x", hits[VEC_SINT_MSG], m->type, m->timer_index,
-		    m->flags);
+		    got && m->type == HV_MSG_TIMER_EXPIRED && m->timer_index == 1 &&
+			    m->expiration == due1 && !(m->flags & HV_MSG_FLAG_PENDING),
+		    "hits %u type %x index %u flags %x", hits[VEC_SINT_MSG], m->type,
+		    m->timer_index, m->flags);
 	m->type = 0;
-	wrmsr(MSR_EOM, 0); /* nothing queued: a no-op */
+	wrmsr(HV_MSR_EOM, 0); /* nothing queued: a no-op */
 	test_result("eom-empty-noop-7.3", !wait_hits(VEC_SINT_MSG, 3, 5) && m->type == 0,
 		    "hits %u", hits[VEC_SINT_MSG]);
 }
@@ -618,15 +603,16 @@ static void stimer_message_tests(void)
 static void stimer_periodic_test(void)
 {
 	irq_set_handler(VEC_SINT_PERIODIC, periodic_handler);
-	wrmsr(MSR_SINT(SINT_PERIODIC), VEC_SINT_PERIODIC);
-	wrmsr(MSR_STIMER_CONFIG(2), ST_PERIODIC | ST_AUTO_ENABLE | ST_SINT(SINT_PERIODIC));
+	wrmsr(HV_MSR_SINT(SINT_PERIODIC), VEC_SINT_PERIODIC);
+	wrmsr(HV_MSR_STIMER_CONFIG(2),
+	      HV_STIMER_PERIODIC | HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_PERIODIC));
 	u64 start = ref_now();
-	wrmsr(MSR_STIMER_COUNT(2), 2 * MS);
+	wrmsr(HV_MSR_STIMER_COUNT(2), 2 * MS);
 	wait_hits(VEC_SINT_PERIODIC, 1000, 20);
 	u64 elapsed = ref_now() - start;
-	wrmsr(MSR_STIMER_COUNT(2), 0); /* COUNT 0 stops it (7.8) */
+	wrmsr(HV_MSR_STIMER_COUNT(2), 0); /* COUNT 0 stops it (7.8) */
 	u32 n = hits[VEC_SINT_PERIODIC];
-	bool stopped = !(rdmsr(MSR_STIMER_CONFIG(2)) & ST_ENABLE);
+	bool stopped = !(rdmsr(HV_MSR_STIMER_CONFIG(2)) & HV_STIMER_ENABLE);
 	wait_hits(VEC_SINT_PERIODIC, n + 1, 10);
 	u32 rem;
 	u64 most = udivmod64(elapsed, 2 * MS, &rem);
@@ -639,9 +625,10 @@ static void stimer_periodic_test(void)
 static void stimer_direct_test(void)
 {
 	irq_set_handler(VEC_DIRECT, eoi_msr_handler);
-	wrmsr(MSR_STIMER_CONFIG(3), ST_DIRECT | ST_VECTOR(VEC_DIRECT) | ST_AUTO_ENABLE);
+	wrmsr(HV_MSR_STIMER_CONFIG(3),
+	      HV_STIMER_DIRECT | HV_STIMER_VECTOR(VEC_DIRECT) | HV_STIMER_AUTO_ENABLE);
 	u64 due = ref_now() + 1 * MS;
-	wrmsr(MSR_STIMER_COUNT(3), due);
+	wrmsr(HV_MSR_STIMER_COUNT(3), due);
 	bool got = wait_hits(VEC_DIRECT, 1, 200);
 	test_result("stimer-direct-mode-7.8", got && hit_ref[VEC_DIRECT] >= due,
 		    "hits %u at %llu due %llu", hits[VEC_DIRECT], hit_ref[VEC_DIRECT], due);
@@ -650,28 +637,29 @@ static void stimer_direct_test(void)
 static void auto_eoi_test(void)
 {
 	irq_set_handler(VEC_SINT_AUTO, auto_eoi_handler);
-	wrmsr(MSR_SINT(SINT_AUTO), VEC_SINT_AUTO | SINT_AUTO_EOI);
-	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(SINT_AUTO));
-	wrmsr(MSR_STIMER_COUNT(0), ref_now() + 1 * MS);
+	wrmsr(HV_MSR_SINT(SINT_AUTO), VEC_SINT_AUTO | HV_SINT_AUTO_EOI);
+	wrmsr(HV_MSR_STIMER_CONFIG(0), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(SINT_AUTO));
+	wrmsr(HV_MSR_STIMER_COUNT(0), ref_now() + 1 * MS);
 	bool got = wait_hits(VEC_SINT_AUTO, 1, 200);
 	test_result("auto-eoi-7.6",
 		    got && !isr_seen_in_handler && !lapic_vector_bit(LAPIC_ISR, VEC_SINT_AUTO) &&
-			    lapic_read(LAPIC_PPR) == 0 && sim[SINT_AUTO].type == TIMER_EXPIRED,
+			    lapic_read(LAPIC_PPR) == 0 &&
+			    sim[SINT_AUTO].type == HV_MSG_TIMER_EXPIRED,
 		    "hits %u, ISR in handler %d, PPR %x", hits[VEC_SINT_AUTO], isr_seen_in_handler,
 		    lapic_read(LAPIC_PPR));
 	sim[SINT_AUTO].type = 0;
-	wrmsr(MSR_SINT(SINT_AUTO), SINT_MASKED);
+	wrmsr(HV_MSR_SINT(SINT_AUTO), HV_SINT_MASKED);
 }
 
 /* Masked SINT: the message lands, no interrupt (7.3 step 2). */
 static void masked_sint_test(void)
 {
-	wrmsr(MSR_SINT(5), SINT_MASKED | 0x75);
-	wrmsr(MSR_STIMER_CONFIG(0), ST_AUTO_ENABLE | ST_SINT(5));
+	wrmsr(HV_MSR_SINT(5), HV_SINT_MASKED | 0x75);
+	wrmsr(HV_MSR_STIMER_CONFIG(0), HV_STIMER_AUTO_ENABLE | HV_STIMER_SINT(5));
 	u64 due = ref_now() + 1 * MS;
-	wrmsr(MSR_STIMER_COUNT(0), due);
+	wrmsr(HV_MSR_STIMER_COUNT(0), due);
 	bool irq = wait_hits(0x75, 1, 10);
-	test_result("masked-sint-message-only-7.3", !irq && sim[5].type == TIMER_EXPIRED,
+	test_result("masked-sint-message-only-7.3", !irq && sim[5].type == HV_MSG_TIMER_EXPIRED,
 		    "hits %u type %x", hits[0x75], sim[5].type);
 	sim[5].type = 0;
 }
@@ -680,11 +668,12 @@ static void masked_sint_test(void)
 static void guest_idle_test(void)
 {
 	irq_set_handler(VEC_IDLE, eoi_msr_handler);
-	wrmsr(MSR_STIMER_CONFIG(3), ST_DIRECT | ST_VECTOR(VEC_IDLE) | ST_AUTO_ENABLE);
+	wrmsr(HV_MSR_STIMER_CONFIG(3),
+	      HV_STIMER_DIRECT | HV_STIMER_VECTOR(VEC_IDLE) | HV_STIMER_AUTO_ENABLE);
 	u64 due = ref_now() + 3 * MS;
 	irq_disable();
-	wrmsr(MSR_STIMER_COUNT(3), due);
-	rdmsr(MSR_GUEST_IDLE);
+	wrmsr(HV_MSR_STIMER_COUNT(3), due);
+	rdmsr(HV_MSR_GUEST_IDLE);
 	u64 woke = ref_now();
 	bool pending = lapic_vector_bit(LAPIC_IRR, VEC_IDLE);
 	bool got = wait_hits(VEC_IDLE, 1, 100);
@@ -696,22 +685,22 @@ static void assist_test(void)
 {
 	assist[0] = 0x11111111;
 	assist[1] = 0x22222222;
-	test_result("vp-assist-reserved-gp-2.10", wrmsr_gp(MSR_VP_ASSIST_PAGE, (u32)assist | 3),
+	test_result("vp-assist-reserved-gp-2.10", wrmsr_gp(HV_MSR_VP_ASSIST_PAGE, (u32)assist | 3),
 		    "no #GP");
-	wrmsr(MSR_VP_ASSIST_PAGE, (u32)assist | 1);
-	bool on = rdmsr(MSR_VP_ASSIST_PAGE) == ((u32)assist | 1) && assist[0] == 0;
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, (u32)assist | 1);
+	bool on = rdmsr(HV_MSR_VP_ASSIST_PAGE) == ((u32)assist | 1) && assist[0] == 0;
 	assist[1] = 0x5A5A5A5A;
 	bool rw = assist[1] == 0x5A5A5A5A;
-	wrmsr(MSR_VP_ASSIST_PAGE, 0);
+	wrmsr(HV_MSR_VP_ASSIST_PAGE, 0);
 	test_result("vp-assist-overlay-2.10", on && rw && assist[1] == 0x22222222,
 		    "enabled %d rw %d RAM back %08x", on, rw, assist[1]);
 }
 
 static void synic_disable_test(void)
 {
-	wrmsr(MSR_SCONTROL, 0);
-	wrmsr(MSR_SIEFP, 0);
-	wrmsr(MSR_SIMP, 0);
+	wrmsr(HV_MSR_SCONTROL, 0);
+	wrmsr(HV_MSR_SIEFP, 0);
+	wrmsr(HV_MSR_SIMP, 0);
 	test_result("simp-removed-7.1", sim[0].type == 0xEEEEEEEE, "RAM under SIMP reads %08x",
 		    sim[0].type);
 }
@@ -729,9 +718,9 @@ static void overlay_churn_test(void)
 	ram[0] = 0x12345678;
 	u32 placed = 0;
 	for (u32 i = 0; i < OVERLAY_CHURN_ROUNDS; i++) {
-		wrmsr(MSR_SIMP, OVERLAY_CHURN_GPA | 1);
+		wrmsr(HV_MSR_SIMP, OVERLAY_CHURN_GPA | 1);
 		placed += ram[0] == 0; /* the SIM page, not the RAM */
-		wrmsr(MSR_SIMP, 0);
+		wrmsr(HV_MSR_SIMP, 0);
 	}
 	test_result("overlay-churn-frees-tables-7.1", placed == OVERLAY_CHURN_ROUNDS && ram[0] == 0x12345678,
 		    "%u of %u placements seen, RAM back %08x", placed, OVERLAY_CHURN_ROUNDS, ram[0]);

@@ -9,23 +9,6 @@
 
 const char guest_name[] = "hyperv";
 
-#define MSR_GUEST_OS_ID 0x40000000
-#define MSR_HYPERCALL 0x40000001
-#define MSR_VP_INDEX 0x40000002
-#define MSR_TIME_REF_COUNT 0x40000020
-#define MSR_REFERENCE_TSC 0x40000021
-#define MSR_SCONTROL 0x40000080
-#define PRIV_REFERENCE_TSC (1u << 9)
-#define MSR_CRASH_P0 0x40000100
-#define MSR_CRASH_CTL 0x40000105
-#define HYPERCALL_ENABLE 1ULL
-#define PRIV_REF_COUNTER (1u << 1)
-#define PRIV_SYNIC (1u << 2)
-#define PRIV_HYPERCALL_MSRS (1u << 5)
-#define PRIV_VP_INDEX (1u << 6)
-#define FEAT_EDX_CRASH_MSRS (1u << 10)
-#define STATUS_INVALID_HYPERCALL_CODE 2
-
 void site_wrmsr(void *), site_poke(void *);
 extern char at_wrmsr[], at_poke[];
 
@@ -64,17 +47,17 @@ static void tsc_page_test(void)
 {
 	u32 a, b, c, d;
 	cpuid(0x40000003, 0, &a, &b, &c, &d);
-	if (!(a & PRIV_REFERENCE_TSC)) {
+	if (!(a & HV_PRIV_REFERENCE_TSC)) {
 		test_result("tsc-page-2.7", false, "AccessPartitionReferenceTsc not offered");
 		return;
 	}
 	tsc_target[0] = 0xA5A5A5A5;
-	wrmsr(MSR_REFERENCE_TSC, (u32)tsc_target | 1);
-	test_result("tsc-page-msr-2.7", rdmsr(MSR_REFERENCE_TSC) == ((u32)tsc_target | 1),
-		    "REFERENCE_TSC %llx", rdmsr(MSR_REFERENCE_TSC));
-	u64 before = rdmsr(MSR_TIME_REF_COUNT), page_value = 0;
+	wrmsr(HV_MSR_REFERENCE_TSC, (u32)tsc_target | 1);
+	test_result("tsc-page-msr-2.7", rdmsr(HV_MSR_REFERENCE_TSC) == ((u32)tsc_target | 1),
+		    "REFERENCE_TSC %llx", rdmsr(HV_MSR_REFERENCE_TSC));
+	u64 before = rdmsr(HV_MSR_TIME_REF_COUNT), page_value = 0;
 	bool valid = tsc_page_read(&page_value);
-	u64 after = rdmsr(MSR_TIME_REF_COUNT);
+	u64 after = rdmsr(HV_MSR_TIME_REF_COUNT);
 	if (valid)
 		test_result("tsc-page-agrees-with-time-ref-count-2.7",
 			    before <= page_value && page_value <= after,
@@ -87,7 +70,7 @@ static void tsc_page_test(void)
 	struct trap t;
 	test_result("tsc-page-write-gp-2.7", trap_run(site_poke, (void *)tsc_target, &t) == VEC_GP,
 		    "writing the TSC page did not #GP");
-	wrmsr(MSR_REFERENCE_TSC, 0);
+	wrmsr(HV_MSR_REFERENCE_TSC, 0);
 	test_result("tsc-page-removed-2.7", tsc_target[0] == 0xA5A5A5A5, "RAM under it reads %08x",
 		    tsc_target[0]);
 }
@@ -123,42 +106,47 @@ void guest_main(void)
 	note("privileges %08x:%08x features edx %08x", b, a, d);
 	u32 privileges = a;
 	test_result("cpuid-privileges-1.4",
-		    (a & (PRIV_HYPERCALL_MSRS | PRIV_VP_INDEX | PRIV_REF_COUNTER)) ==
-				(PRIV_HYPERCALL_MSRS | PRIV_VP_INDEX | PRIV_REF_COUNTER) &&
-			    (d & FEAT_EDX_CRASH_MSRS),
+		    (a & (HV_PRIV_HYPERCALL_MSRS | HV_PRIV_VP_INDEX | HV_PRIV_REF_COUNTER)) ==
+				(HV_PRIV_HYPERCALL_MSRS | HV_PRIV_VP_INDEX | HV_PRIV_REF_COUNTER) &&
+			    (d & HV_FEAT_CRASH_MSRS),
 		    "privileges %08x edx %08x", a, d);
 	cpuid(0x4000000A, 0, &a, &b, &c, &d);
 	test_result("cpuid-nested-leaf-hidden", (a | b | c | d) == 0, "0x4000000A not zero");
 
-	test_result("vp-index-2.4", rdmsr(MSR_VP_INDEX) == 0, "VP_INDEX %llu", rdmsr(MSR_VP_INDEX));
-	test_result("vp-index-read-only-2.1", wrmsr_gp(MSR_VP_INDEX, 1), "write did not #GP");
+	test_result("vp-index-2.4", rdmsr(HV_MSR_VP_INDEX) == 0, "VP_INDEX %llu",
+		    rdmsr(HV_MSR_VP_INDEX));
+	test_result("vp-index-read-only-2.1", wrmsr_gp(HV_MSR_VP_INDEX, 1), "write did not #GP");
 	/* The SynIC itself is tested by tests/guests/hv_synic.c; here only its
 	 * gate: absent privilege, #GP (digest 1.4). */
-	if (!(privileges & PRIV_SYNIC))
-		test_result("synic-not-offered-gp-2.1", wrmsr_gp(MSR_SCONTROL, 1),
+	if (!(privileges & HV_PRIV_SYNIC))
+		test_result("synic-not-offered-gp-2.1", wrmsr_gp(HV_MSR_SCONTROL, 1),
 			    "SCONTROL write did not #GP");
 
-	u64 t0 = rdmsr(MSR_TIME_REF_COUNT);
+	u64 t0 = rdmsr(HV_MSR_TIME_REF_COUNT);
 	for (volatile u32 i = 0; i < 200000; i++)
 		;
-	u64 t1 = rdmsr(MSR_TIME_REF_COUNT);
+	u64 t1 = rdmsr(HV_MSR_TIME_REF_COUNT);
 	test_result("time-ref-count-2.6", t1 > t0, "TIME_REF_COUNT %llu then %llu", t0, t1);
-	test_result("time-ref-count-read-only-2.1", wrmsr_gp(MSR_TIME_REF_COUNT, 0), "write did not #GP");
+	test_result("time-ref-count-read-only-2.1", wrmsr_gp(HV_MSR_TIME_REF_COUNT, 0),
+		    "write did not #GP");
 
 	u32 page = (u32)overlay_target;
 	overlay_target[0] = 0x5A;
 	/* 2.3: Enable stays clear while GUEST_OS_ID is 0. */
-	wrmsr(MSR_GUEST_OS_ID, 0);
-	wrmsr(MSR_HYPERCALL, page | HYPERCALL_ENABLE);
-	test_result("hypercall-needs-os-id-2.3", !(rdmsr(MSR_HYPERCALL) & HYPERCALL_ENABLE),
-		    "HYPERCALL %llx", rdmsr(MSR_HYPERCALL));
-	test_result("hypercall-reserved-bits-gp-2.3", wrmsr_gp(MSR_HYPERCALL, page | 0x4), "no #GP");
+	wrmsr(HV_MSR_GUEST_OS_ID, 0);
+	wrmsr(HV_MSR_HYPERCALL, page | HV_HYPERCALL_ENABLE);
+	test_result("hypercall-needs-os-id-2.3", !(rdmsr(HV_MSR_HYPERCALL) & HV_HYPERCALL_ENABLE),
+		    "HYPERCALL %llx", rdmsr(HV_MSR_HYPERCALL));
+	test_result("hypercall-reserved-bits-gp-2.3", wrmsr_gp(HV_MSR_HYPERCALL, page | 0x4),
+		    "no #GP");
 
-	wrmsr(MSR_GUEST_OS_ID, 0x8100000000000000ULL); /* an open-source OS id */
-	test_result("guest-os-id-2.2", rdmsr(MSR_GUEST_OS_ID) == 0x8100000000000000ULL, "read back");
-	wrmsr(MSR_HYPERCALL, page | HYPERCALL_ENABLE);
-	test_result("hypercall-enabled-2.3", rdmsr(MSR_HYPERCALL) == (page | HYPERCALL_ENABLE),
-		    "HYPERCALL %llx", rdmsr(MSR_HYPERCALL));
+	wrmsr(HV_MSR_GUEST_OS_ID, 0x8100000000000000ULL); /* an open-source OS id */
+	test_result("guest-os-id-2.2", rdmsr(HV_MSR_GUEST_OS_ID) == 0x8100000000000000ULL,
+		    "read back");
+	wrmsr(HV_MSR_HYPERCALL, page | HV_HYPERCALL_ENABLE);
+	test_result("hypercall-enabled-2.3",
+		    rdmsr(HV_MSR_HYPERCALL) == (page | HV_HYPERCALL_ENABLE), "HYPERCALL %llx",
+		    rdmsr(HV_MSR_HYPERCALL));
 	const u8 *p = overlay_target;
 	bool amd = p[2] == 0xd9, intel = p[2] == 0xc1;
 	test_result("hypercall-page-contents-3.13", p[0] == 0x0f && p[1] == 0x01 && (amd || intel) && p[3] == 0xc3,
@@ -168,7 +156,7 @@ void guest_main(void)
 	 * calls through it once told where it is. */
 	hvcall_page_addr = page;
 	u64 r = hvcall(0x7777, 0, 0);
-	test_result("unknown-call-code-3.7", hvcall_status(r) == STATUS_INVALID_HYPERCALL_CODE,
+	test_result("unknown-call-code-3.7", hvcall_status(r) == HV_STATUS_INVALID_HYPERCALL_CODE,
 		    "result %llx", r);
 	r = hvcall(0x0008 | HVCALL_FAST, 100, 0); /* fast NotifyLongSpinWait */
 	test_result("notify-long-spin-wait-4.4", hvcall_status(r) == 0, "result %llx", r);
@@ -177,7 +165,7 @@ void guest_main(void)
 	test_result("hypercall-page-write-gp-2.3", trap_run(site_poke, overlay_target, &t) == VEC_GP,
 		    "writing the overlay did not #GP");
 
-	wrmsr(MSR_HYPERCALL, page);
+	wrmsr(HV_MSR_HYPERCALL, page);
 	test_result("overlay-removed-2.3", overlay_target[0] == 0x5A, "RAM under the overlay reads %02x",
 		    overlay_target[0]);
 
@@ -185,9 +173,9 @@ void guest_main(void)
 
 	if (cmdline_has("crash")) {
 		for (u32 i = 0; i < 5; i++)
-			wrmsr(MSR_CRASH_P0 + i, 0x1000 + i);
+			wrmsr(HV_MSR_CRASH_P0 + i, 0x1000 + i);
 		printf("hyperv: reporting a crash now\n");
-		wrmsr(MSR_CRASH_CTL, 1ULL << 63);
+		wrmsr(HV_MSR_CRASH_CTL, 1ULL << 63);
 		test_result("crash-notify-stops-the-partition", false, "the guest is still running");
 	}
 }

@@ -21,7 +21,7 @@ __asm__(".pushsection .text\n"
 void hvcall_enable(void)
 {
 	wrmsr(HV_MSR_GUEST_OS_ID, 0x8100000000000000ull);
-	wrmsr(HV_MSR_HYPERCALL, (u32)hypercall_page | 1);
+	wrmsr(HV_MSR_HYPERCALL, (u32)hypercall_page | HV_HYPERCALL_ENABLE);
 }
 
 void hvcall_expect(const char *name, u64 result, u32 want)

@@ -8,14 +8,7 @@
 #define HVCALL_H
 
 #include "guest.h"
-
-#define HV_MSR_GUEST_OS_ID 0x40000000
-#define HV_MSR_HYPERCALL 0x40000001
-
-#define HVCALL_FAST (1ull << 16)
-#define HVCALL_VARHEAD(n) ((u64)(n) << 17)
-#define HVCALL_REP_COUNT(n) ((u64)(n) << 32)
-#define HVCALL_REP_START(n) ((u64)(n) << 48)
+#include "hv_tlfs.h"
 
 /* Sets a guest OS id and places the hypercall page (hvcall.c owns it, at
  * hvcall_page_addr: 64-bit code calls it there). */
