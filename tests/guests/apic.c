@@ -129,31 +129,6 @@ static bool isr_empty(void)
 	return true;
 }
 
-/* ---- MSR probes ------------------------------------------------------------------- */
-
-void site_rdmsr(void *), site_wrmsr(void *);
-extern char at_rdmsr[], at_wrmsr[];
-/* arg: {msr, lo, hi} */
-__asm__(".text\n"
-	".globl site_rdmsr\nsite_rdmsr:\n\tmov 4(%esp), %eax\n\tmov (%eax), %ecx\n"
-	"at_rdmsr: rdmsr\n\tret\n"
-	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
-	"\tmov 4(%ebx), %eax\n\tmov 8(%ebx), %edx\nat_wrmsr: wrmsr\n\tpop %ebx\n\tret\n");
-
-static bool rdmsr_gp(u32 msr)
-{
-	u32 arg[3] = { msr, 0, 0 };
-	struct trap t;
-	return trap_run(site_rdmsr, arg, &t) == VEC_GP && t.eip == (u32)at_rdmsr;
-}
-
-static bool wrmsr_gp(u32 msr, u64 value)
-{
-	u32 arg[3] = { msr, (u32)value, (u32)(value >> 32) };
-	struct trap t;
-	return trap_run(site_wrmsr, arg, &t) == VEC_GP && t.eip == (u32)at_wrmsr;
-}
-
 /* ---- registers ------------------------------------------------------------------------ */
 
 static u32 cpuid_initial_apic_id(void)

@@ -67,29 +67,6 @@ static volatile u32 hits[256];
 static volatile u64 hit_ref[256];
 static volatile bool isr_seen_in_handler;
 
-void site_wrmsr(void *), site_rdmsr(void *);
-extern char at_wrmsr[], at_rdmsr[];
-/* arg: {msr, lo, hi} */
-__asm__(".text\n"
-	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
-	"\tmov 4(%ebx), %eax\n\tmov 8(%ebx), %edx\nat_wrmsr: wrmsr\n\tpop %ebx\n\tret\n"
-	".globl site_rdmsr\nsite_rdmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
-	"at_rdmsr: rdmsr\n\tpop %ebx\n\tret\n");
-
-static bool wrmsr_gp(u32 msr, u64 value)
-{
-	u32 arg[3] = {msr, (u32)value, (u32)(value >> 32)};
-	struct trap t;
-	return trap_run(site_wrmsr, arg, &t) == VEC_GP && t.eip == (u32)at_wrmsr;
-}
-
-static bool rdmsr_gp(u32 msr)
-{
-	u32 arg[1] = {msr};
-	struct trap t;
-	return trap_run(site_rdmsr, arg, &t) == VEC_GP && t.eip == (u32)at_rdmsr;
-}
-
 static u64 ref_now(void)
 {
 	return rdmsr(HV_MSR_TIME_REF_COUNT);

@@ -9,8 +9,7 @@
 
 const char guest_name[] = "hyperv";
 
-void site_wrmsr(void *), site_poke(void *);
-extern char at_wrmsr[], at_poke[];
+void site_poke(void *);
 
 /* Pages of guest RAM the hypercall page and the TSC page are laid over. */
 static u8 overlay_target[4096] __attribute__((aligned(4096)));
@@ -75,18 +74,9 @@ static void tsc_page_test(void)
 		    tsc_target[0]);
 }
 
-/* arg: {msr, lo, hi} */
+/* arg: the address to write one byte to */
 __asm__(".text\n"
-	".globl site_wrmsr\nsite_wrmsr:\n\tpush %ebx\n\tmov 8(%esp), %ebx\n\tmov (%ebx), %ecx\n"
-	"\tmov 4(%ebx), %eax\n\tmov 8(%ebx), %edx\nat_wrmsr: wrmsr\n\tpop %ebx\n\tret\n"
-	".globl site_poke\nsite_poke:\n\tmov 4(%esp), %eax\nat_poke: movb $0x90, (%eax)\n\tret\n");
-
-static bool wrmsr_gp(u32 msr, u64 value)
-{
-	u32 arg[3] = {msr, (u32)value, (u32)(value >> 32)};
-	struct trap t;
-	return trap_run(site_wrmsr, arg, &t) == VEC_GP && t.eip == (u32)at_wrmsr;
-}
+	".globl site_poke\nsite_poke:\n\tmov 4(%esp), %eax\n\tmovb $0x90, (%eax)\n\tret\n");
 
 void guest_main(void)
 {

@@ -143,6 +143,10 @@ int trap_catch(struct trap *t) __attribute__((returns_twice));
 void trap_uncatch(void);
 /* Run fn(arg) with a catch armed: the vector caught, or -1 when fn returned normally. */
 int trap_run(void (*fn)(void *), void *arg, struct trap *t);
+/* RDMSR/WRMSR under trap_run (lib/msr_probe.c): true only for a #GP raised by the
+ * instruction itself, so a test of a refused MSR cannot pass on some other fault. */
+bool rdmsr_gp(u32 msr);
+bool wrmsr_gp(u32 msr, u64 value);
 const char *vector_name(u32 vector);
 /* Install a different IDT register (the triple-fault guest loads a zero-limit one). */
 void idt_load_raw(u32 base, u16 limit);
