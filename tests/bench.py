@@ -31,8 +31,8 @@ It runs on four machines, and every number is deterministic:
   count, which with one CPU advances by one per executed instruction; sync=none keeps
   it off the host clock.
   - under the hypervisor: the same GRUB ISO;
-  - bare: a GRUB ISO that boots the guest with `multiboot ... probe=<address>`, as
-    tests/guests/run-bare-bochs.sh does.
+  - bare: a GRUB ISO that boots the guest with `multiboot ... probe=<address>`
+    (tools/mkiso.sh --multiboot, as tests/guests/run-bare-bochs.sh does).
 
   qemu-epyc-2 and bochs-skylake-2, the same with 2 CPUs, under the hypervisor only,
   for the Hv#1 rows (the bare emulators have none).  A tick is still an instruction,
@@ -48,7 +48,6 @@ still shows that machine's table, with the failures listed after the tables."""
 
 import argparse
 import concurrent.futures
-import os
 import re
 import signal
 import subprocess
@@ -164,31 +163,6 @@ def boot_bochs(machine, name, log_dir, iso):
     return lines, problem
 
 
-def make_bare_iso(out, elf, cmdline):
-    """A GRUB ISO that boots the multiboot (v1) guest elf directly, with the grub.cfg
-    of tests/guests/run-bare-bochs.sh."""
-    root = Path(out).parent / "iso"
-    (root / "boot" / "grub").mkdir(parents=True)
-    (root / "boot" / "guest.elf").write_bytes(Path(elf).read_bytes())
-    (root / "boot" / "grub" / "grub.cfg").write_text(f"""\
-serial --unit=0 --speed=115200
-terminal_input serial console
-terminal_output serial console
-set timeout=0
-menuentry "guest" {{
-\tmultiboot /boot/guest.elf {cmdline}
-}}
-""")
-    p = subprocess.run(["grub-mkrescue", "-d", "/usr/lib/grub/i386-pc", "-o", str(out), str(root),
-                        "--install-modules=multiboot normal serial terminal boot configfile "
-                        "iso9660 biosdisk part_msdos", "--locales=", "--fonts=", "--themes="],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "TMPDIR": str(Path(out).parent)})
-    if p.returncode != 0:
-        raise RuntimeError("grub-mkrescue failed: " +
-                           (p.stderr.strip().splitlines() or ["?"])[-1])
-
-
 def parse_bench(lines, name, hv_vps=0):
     """{op: (iterations, ticks)} and the problems (missing operations).  The
     hypercall row is filed under "hypercall", with its instruction's key in
@@ -253,7 +227,7 @@ def one_run(platform, build, iso, index):
         with tempfile.TemporaryDirectory(dir=build, prefix="bench-") as tmp:
             bare_iso = Path(tmp) / "bare.iso"
             try:
-                make_bare_iso(bare_iso, guest, guest_cmdline)
+                runner.make_iso(bare_iso, guest, guest_cmdline, [], multiboot=True)
             except (OSError, RuntimeError, subprocess.TimeoutExpired) as e:
                 return None, problems + [f"{bare_name}: {e}"]
             bare_lines, problem = boot_bochs(machine, bare_name, logs, bare_iso)

@@ -347,8 +347,11 @@ def module_args(scenario, build):
     return args
 
 
-def make_iso(out, elf, cmdline, modules):
-    p = subprocess.run([str(MKISO), str(out), str(elf), cmdline, *modules],
+def make_iso(out, elf, cmdline, modules, multiboot=False):
+    """tools/mkiso.sh: the hypervisor elf with its modules, or with multiboot=True a
+    multiboot (v1) kernel booted directly."""
+    mode = ["--multiboot"] if multiboot else []
+    p = subprocess.run([str(MKISO), *mode, str(out), str(elf), cmdline, *modules],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, TMPDIR=str(Path(out).parent)))
     if p.returncode != 0:

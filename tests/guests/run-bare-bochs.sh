@@ -14,30 +14,10 @@ if [ $# -lt 1 ] || [ $# -gt 3 ]; then
 	exit 2
 fi
 elf=$(realpath "$1") cmdline=${2-} cpus=${3-1}
-case $cmdline in *[\'\"\\\$\;]*)
-	echo "$0: keep quotes, backslashes, \$ and ; out of the command line (GRUB script)" >&2
-	exit 2
-esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bare-bochs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/iso/boot/grub"
-cp "$elf" "$tmp/iso/boot/guest.elf"
-cat >"$tmp/iso/boot/grub/grub.cfg" <<CFG
-serial --unit=0 --speed=115200
-terminal_input serial console
-terminal_output serial console
-set timeout=0
-menuentry "guest" {
-	multiboot /boot/guest.elf $cmdline
-}
-CFG
-if ! grub-mkrescue -d /usr/lib/grub/i386-pc -o "$tmp/guest.iso" "$tmp/iso" \
-	--install-modules="multiboot normal serial terminal boot configfile iso9660 biosdisk part_msdos" \
-	--locales= --fonts= --themes= >"$tmp/mkrescue.log" 2>&1; then
-	cat "$tmp/mkrescue.log" >&2
-	exit 2
-fi
+"$(dirname "$0")/../../tools/mkiso.sh" --multiboot "$tmp/guest.iso" "$elf" "$cmdline" || exit 2
 
 log=${LOG:-$tmp/serial.log}
 : >"$log"
