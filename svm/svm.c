@@ -542,6 +542,18 @@ static void svm_run(struct vp *vp, struct vm_exit *exit)
 	u64 injected = b->event_pending ? b->event : 0;
 	vmcb->control.event_inject = injected;
 	b->event_pending = false;
+	/* EVENTINJ delivers an external interrupt whatever RFLAGS.IF and the
+	 * interrupt shadow say (APM Vol. 2, 15.20), where a VMX entry would
+	 * fail: the check is ours.  A delivery being redone finds the state it
+	 * was first injected in, so this holds for it too. */
+	if ((injected & SVM_EVENT_VALID) &&
+	    ((injected >> SVM_EVENT_TYPE_SHIFT) & 7) == SVM_EVENT_TYPE_INTR &&
+	    (!(vmcb->save.rflags & RFLAGS_IF) ||
+	     (vmcb->control.interrupt_shadow & SVM_INTERRUPT_SHADOW)))
+		panic("svm: vp%u: interrupt %#llx injected with IF clear or in a shadow "
+		      "(rflags %#llx, shadow %#llx)", vp->index, (unsigned long long)injected,
+		      (unsigned long long)vmcb->save.rflags,
+		      (unsigned long long)vmcb->control.interrupt_shadow);
 	if (b->pending_tlb) {
 		vmcb->control.tlb_control = b->pending_tlb;
 		b->pending_tlb = SVM_TLB_NOTHING;

@@ -6,6 +6,8 @@
  * as before), every vector from 32 up gets a stub that calls the handler registered
  * with irq_set_handler(). A vector without a handler is counted in irq_unhandled[]
  * and otherwise ignored (no EOI: the test that caused it should see it in the ISR).
+ * A maskable vector that interrupted code with IF clear is counted in irq_phantoms and
+ * dropped: only a buggy emulator delivers one (see irq_dispatch).
  * NMI (vector 2) can be given a handler too; the other exception vectors cannot.
  *
  * Handlers run on the interrupted CPU's stack with IF clear (interrupt gates) and
@@ -22,6 +24,8 @@ void irq_init(void);                                /* build the IDT (once), loa
 void irq_load(void);                                /* load the built IDT (APs) */
 void irq_set_handler(u32 vector, irq_handler_fn fn); /* fn NULL: back to the default */
 extern volatile u32 irq_unhandled[256];
+/* Interrupts that arrived with IF clear (an emulator's, see irq_dispatch): not handled. */
+extern volatile u32 irq_phantoms;
 
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -3,6 +3,7 @@
  * exception dispatch, and the exit routine.
  */
 #include "guest.h"
+#include "irq.h"
 
 #define MB_BOOT_MAGIC 0x2badb002u
 #define MBI_MEM       (1u << 0)
@@ -327,6 +328,9 @@ void guest_exit(void)
 	static const char shutdown[] = "Shutdown";
 	if (cur_test)
 		test_end();
+	if (irq_phantoms)
+		printf("# irq: %u interrupts arrived with IF clear and were dropped "
+		       "(an emulator's, see lib/irq.c)\n", irq_phantoms);
 	printf("GUEST %s DONE passed=%d failed=%d\n", guest_name, tests_passed, tests_failed);
 	/* QEMU's isa-debug-exit ends QEMU at once with status (code << 1) | 1. */
 	outb(QEMU_EXIT_PORT, tests_failed ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS);
