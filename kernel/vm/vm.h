@@ -125,6 +125,9 @@ struct vp {
 	 * APIC against deliveries from other CPUs; the rest is the VP's own. */
 	struct spinlock apic_lock;
 	u64 apic_deadline;  /* the APIC timer's next deadline (TSC), 0: none */
+	u32 apic_changes;   /* counted at every release of apic_lock */
+	u32 apic_changes_seen; /* the count at the entry's last look at the APIC */
+	bool apic_settled;  /* that look found nothing pending or in service */
 	u8 cr8_shadow;	    /* TPR[7:4] as last given to the backend */
 	bool nmi_pending;
 	bool nmi_window;    /* the backend was asked for an NMI-window exit */

@@ -23,6 +23,21 @@ static struct vlapic *apic_of(struct vp *vp)
 	return vp_bank(vp)->lapic;
 }
 
+/* Whoever holds the lock may have changed the APIC, so letting go of it
+ * counts a change: vp_apic_prepare_entry keeps its last look while the count
+ * stands still.  A remote sender's count is seen before the kick it sends
+ * makes the VP exit. */
+static void apic_lock(struct vp *vp)
+{
+	spin_lock(&vp->apic_lock);
+}
+
+static void apic_unlock(struct vp *vp)
+{
+	__atomic_store_n(&vp->apic_changes, vp->apic_changes + 1, __ATOMIC_RELAXED);
+	spin_unlock(&vp->apic_lock);
+}
+
 bool vp_apic_create(struct vp *vp, struct vtl_bank *bank)
 {
 	/* The bus clock as a ratio of TSC ticks: tsc_hz / 10^4 over
@@ -92,9 +107,9 @@ static void apic_mmio_read(void *ctx, u64 gpa, unsigned size, u64 *value)
 
 	/* Narrow reads see part of the aligned register; wider ones get the
 	 * register and the slot's zero padding (11.4.1). */
-	spin_lock(&m->vp->apic_lock);
+	apic_lock(m->vp);
 	int rc = vlapic_mmio_read(apic_of(m->vp), offset & ~3u, rdtsc(), &reg, &m->fx);
-	spin_unlock(&m->vp->apic_lock);
+	apic_unlock(m->vp);
 	if (rc != VLAPIC_OK)
 		reg = 0;
 	u64 v = (u64)reg >> ((offset & 3) * 8);
@@ -113,9 +128,9 @@ static void apic_mmio_write(void *ctx, u64 gpa, unsigned size, u64 value)
 		       size, offset);
 		return;
 	}
-	spin_lock(&m->vp->apic_lock);
+	apic_lock(m->vp);
 	vlapic_mmio_write(apic_of(m->vp), offset, (u32)value, rdtsc(), &m->fx);
-	spin_unlock(&m->vp->apic_lock);
+	apic_unlock(m->vp);
 }
 
 bool vp_apic_mmio(struct vp *vp, struct vm_exit *exit, enum exit_action *action)
@@ -143,9 +158,9 @@ int vp_apic_msr_read(struct vp *vp, u32 msr, u64 *value)
 
 	if (!vlapic_msr_is_apic(msr))
 		return 1;
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	int rc = vlapic_msr_read(apic_of(vp), msr, rdtsc(), value, &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	apply_effects(vp, &fx, 0);
 	return rc == VLAPIC_OK ? 0 : -1;
 }
@@ -156,10 +171,10 @@ int vp_apic_msr_write(struct vp *vp, u32 msr, u64 value)
 
 	if (!vlapic_msr_is_apic(msr))
 		return 1;
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	u64 old_base = vlapic_mmio_base(apic_of(vp));
 	int rc = vlapic_msr_write(apic_of(vp), msr, value, rdtsc(), &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	if (rc != VLAPIC_OK)
 		return -1;
 	apply_effects(vp, &fx, old_base);
@@ -170,9 +185,9 @@ int vp_apic_reg_read(struct vp *vp, u32 reg, u64 *value)
 {
 	struct vlapic_effects fx = {0};
 
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	int rc = vlapic_reg_read(apic_of(vp), reg, rdtsc(), value, &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	apply_effects(vp, &fx, 0);
 	return rc == VLAPIC_OK ? 0 : -1;
 }
@@ -181,10 +196,10 @@ int vp_apic_reg_write(struct vp *vp, u32 reg, u64 value)
 {
 	struct vlapic_effects fx = {0};
 
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	u64 old_base = vlapic_mmio_base(apic_of(vp));
 	int rc = vlapic_reg_write(apic_of(vp), reg, value, rdtsc(), &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	if (rc != VLAPIC_OK)
 		return -1;
 	apply_effects(vp, &fx, old_base);
@@ -193,9 +208,9 @@ int vp_apic_reg_write(struct vp *vp, u32 reg, u64 value)
 
 void vp_apic_set_auto_eoi(struct vp *vp, u8 vector, bool on)
 {
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	vlapic_set_auto_eoi(apic_of(vp), vector, on);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 }
 
 /* ---- messages between APICs ------------------------------------------------------------ */
@@ -204,12 +219,12 @@ static void deliver_to(struct vp *target, const struct vlapic_ipi *msg, bool lev
 {
 	struct vlapic_effects fx = {0};
 
-	spin_lock(&target->apic_lock);
+	apic_lock(target);
 	if (ipi)
 		vlapic_deliver_ipi(apic_of(target), msg, &fx);
 	else
 		vlapic_deliver(apic_of(target), msg->delivery, msg->vector, level, &fx);
-	spin_unlock(&target->apic_lock);
+	apic_unlock(target);
 	/* The target notices at its next exit; make that now. */
 	if ((fx.flags & VLAPIC_FX_EVAL) && target != this_cpu()->vp)
 		vp_kick(target);
@@ -222,10 +237,10 @@ void vm_apic_deliver(struct vp *sender, const struct vlapic_ipi *msg, bool level
 
 	for (u32 i = 0; i < the_vm.vp_count; i++) {
 		struct vp *t = the_vm.vps[i];
-		spin_lock(&t->apic_lock);
+		apic_lock(t);
 		bool match = vlapic_ipi_matches(apic_of(t), msg, t == sender);
 		u8 apr = match ? vlapic_apr(apic_of(t)) : 0xFF;
-		spin_unlock(&t->apic_lock);
+		apic_unlock(t);
 		if (!match)
 			continue;
 		/* Lowest priority goes to one APIC: the lowest arbitration
@@ -305,13 +320,13 @@ void vp_apic_update(struct vp *vp)
 	if (!timer_due && !__atomic_load_n(&a->events, __ATOMIC_RELAXED) &&
 	    vp->state != VP_HALTED)
 		return;
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	if (timer_due)
 		vlapic_timer_update(a, now, &fx);
 	u32 events = a->events ? vlapic_take_events(a, &sipi_vector) : 0;
 	if (events & VLAPIC_EV_INIT)
 		vlapic_reset_init(a, &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 
 	if (events & VLAPIC_EV_INIT) {
 		/* An INIT parks the processor until a SIPI (8.4.1); the BSP would
@@ -351,9 +366,9 @@ bool vp_apic_wakeup_pending(struct vp *vp)
 	 * (TLFS digest 2.14); HLT needs IF. */
 	if (!(vp_get_reg(vp, VP_RFLAGS) & RFLAGS_IF) && !hv_vp_idle(vp))
 		return false;
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	bool pending = vlapic_highest_pending(apic_of(vp)) >= 0;
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	return pending;
 }
 
@@ -386,9 +401,9 @@ static u64 apic_timer_deadline(struct vp *vp)
 
 void vp_apic_arm_timer(struct vp *vp)
 {
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	u64 deadline = apic_timer_deadline(vp);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	arm_host_timer(vp, deadline);
 }
 
@@ -414,9 +429,9 @@ static void settle_eoi_assist(struct vp *vp, struct vlapic *a)
 	struct vlapic_effects fx = {0};
 	bool skipped = hv_vp_eoi_assist_withdraw(vp);
 
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	vlapic_eoi_assist_settle(a, skipped, &fx);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 	if (fx.flags & VLAPIC_FX_EOI)
 		apply_effects(vp, &fx, vlapic_mmio_base(a));
 }
@@ -433,9 +448,9 @@ void vp_apic_after_exit(struct vp *vp)
 	if (cr8 == vp->cr8_shadow)
 		return;
 	vp->cr8_shadow = cr8;
-	spin_lock(&vp->apic_lock);
+	apic_lock(vp);
 	vlapic_cr8_write(a, cr8, NULL);
-	spin_unlock(&vp->apic_lock);
+	apic_unlock(vp);
 }
 
 void vp_apic_prepare_entry(struct vp *vp)
@@ -452,7 +467,16 @@ void vp_apic_prepare_entry(struct vp *vp)
 		vm_backend->set_nmi_window(vp, vp->nmi_pending);
 		vp->nmi_window = vp->nmi_pending;
 	}
+	/* The common entry: nothing was pending or in service at the last look
+	 * and nobody has held the lock since, so its answers (no injection, no
+	 * window, no EOI assist, CR8, the APIC timer) all still hold. */
+	if (vp->apic_settled &&
+	    __atomic_load_n(&vp->apic_changes, __ATOMIC_ACQUIRE) == vp->apic_changes_seen) {
+		arm_host_timer(vp, vp->apic_deadline);
+		return;
+	}
 	spin_lock(&vp->apic_lock);
+	vp->apic_changes_seen = vp->apic_changes;
 	if (vlapic_highest_pending(a) >= 0) {
 		u8 vector;
 		if (vm_backend->irq_allowed(vp)) {
@@ -473,6 +497,7 @@ void vp_apic_prepare_entry(struct vp *vp)
 		assisted = vlapic_eoi_assist_offer(a);
 	u8 tpr = (u8)a->tpr;
 	u64 timer_deadline = apic_timer_deadline(vp);
+	vp->apic_settled = !want_window && a->last_acked < 0;
 	spin_unlock(&vp->apic_lock);
 	if (assisted >= 0)
 		hv_vp_eoi_assist_set(vp);
