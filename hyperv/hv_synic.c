@@ -40,11 +40,11 @@ struct hv_vp {
 	/* Timers: the VP's own CPU only. */
 	struct hv_stimer stimer[HV_SYNIC_STIMER_COUNT];
 	u64 stimer_tsc[HV_SYNIC_STIMER_COUNT]; /* host deadline of an armed timer */
-	/* Periodic message-mode timers whose last expiry found the slot busy
-	 * (or the SynIC off): not armed until the slot can take a message, so
-	 * that a guest that leaves its slot full, with a period shorter than
-	 * an exit, cannot keep the VP exiting for expiries that are all
-	 * dropped. */
+	/* Periodic message-mode timers whose last expiry could not go in (the
+	 * slot busy, the SynIC off, or the timer's own earlier message still
+	 * queued): not armed until it can, so that a guest that leaves its
+	 * slot full, with a period shorter than an exit, cannot keep the VP
+	 * exiting for expiries that are all dropped. */
 	u8 stimer_slot_wait;
 	/* One message buffer per timer, so expiry never lacks one (7.7). */
 	struct hv_msg_node stimer_msg[HV_SYNIC_STIMER_COUNT];
@@ -324,8 +324,13 @@ static void stimer_deliver(struct hv_vp *hv, u32 i, u64 expiration, u64 now_ref)
 
 	spin_lock(&hv->lock);
 	/* The previous expiry still waits for its slot: it stands for this
-	 * one too (one buffer per timer, 7.7). */
+	 * one too (one buffer per timer, 7.7).  That can be a one-shot's
+	 * message from before the timer was rewritten as periodic, so a
+	 * periodic timer rests here too: re-armed instead, a period shorter
+	 * than an exit expired again at every entry and the VP never ran. */
 	if (node->queued) {
+		if (periodic)
+			hv->stimer_slot_wait |= (u8)(1U << i);
 		spin_unlock(&hv->lock);
 		return;
 	}
@@ -349,8 +354,8 @@ static void stimer_deliver(struct hv_vp *hv, u32 i, u64 expiration, u64 now_ref)
 		vp_apic_raise(hv->vp, vector);
 }
 
-/* Re-arms the resting timers whose slot the guest emptied; missed periods
- * are skipped (hv_stimer_expire). */
+/* Re-arms the resting timers whose slot the guest emptied and whose own
+ * message went in; missed periods are skipped (hv_stimer_expire). */
 static void resume_slot_waiters(struct hv_vp *hv)
 {
 	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
@@ -358,7 +363,7 @@ static void resume_slot_waiters(struct hv_vp *hv)
 			continue;
 		u32 sint = hv_stimer_sint(&hv->stimer[i]);
 		spin_lock(&hv->lock);
-		bool open = hv_synic_slot_open(&hv->synic, sint);
+		bool open = !hv->stimer_msg[i].queued && hv_synic_slot_open(&hv->synic, sint);
 		spin_unlock(&hv->lock);
 		if (!open)
 			continue;

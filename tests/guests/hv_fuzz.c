@@ -63,9 +63,10 @@
  * After the fuzz: VP_INDEX, a fast NotifyLongSpinWait, a flush of all
  * processors, PV IPIs both ways, TIME_REF_COUNT, the hypercall page, the guest's
  * own code and the scratch guard pages, the reference TSC page, the crash
- * parameters; then on VP 1 a periodic timer with a huge period and one with a
- * tiny period, and last an input GPA in page 0.  A VP that stops making
- * progress is reported by the other with the inputs it was working on.
+ * parameters; then on VP 1 a periodic timer with a huge period, one with a
+ * tiny period, and one with the shortest period whose own earlier message still
+ * waits behind a busy slot, and last an input GPA in page 0.  A VP that stops
+ * making progress is reported by the other with the inputs it was working on.
  */
 #include "guest.h"
 #include "irq.h"
@@ -2770,6 +2771,95 @@ static bool stimer_case(struct stimer_case *t, u32 timeout_ms)
 	return st_done;
 }
 
+/* A SIM page of its own for stimer_queued_case: no overlay of the fuzz is
+ * ever there (they stay in the scratch pages or beyond RAM). */
+static u8 sanity_sim[4096] __attribute__((aligned(4096)));
+static volatile u32 st_setup;
+#define SANITY_SINT 6
+#define MSG_PENDING 1u
+
+/* Waits up to 100 ms of reference time for the slot's MessageType (flag
+ * false) or MessagePending (flag true). */
+static bool slot_wait(const volatile u8 *slot, bool flag)
+{
+	u64 start = rdmsr(MSR_TIME_REF_COUNT);
+	while (rdmsr(MSR_TIME_REF_COUNT) - start < 1000000) {
+		if (flag ? (slot[5] & MSG_PENDING) : *(const volatile u32 *)slot != 0)
+			return true;
+	}
+	return false;
+}
+
+static void ap_stimer_queued_case(void *arg)
+{
+	(void)arg;
+	volatile u8 *sim = sanity_sim, *slot = sim + SANITY_SINT * 256;
+	irq_enable();
+	for (u32 i = 0; i < 4; i++)
+		wrmsr(MSR_STIMER_CONFIG(i), 0);
+	for (u32 i = 0; i < 16; i++)
+		wrmsr(MSR_SINT(i), SINT_MASKED);
+	/* A newly placed SIM page starts empty; what the fuzz left queued
+	 * comes in now and at each EOM, and is thrown away. */
+	wrmsr(MSR_SIMP, 0);
+	wrmsr(MSR_SIMP, (u32)sanity_sim | OVERLAY_ENABLE);
+	wrmsr(MSR_SCONTROL, 1);
+	for (u32 round = 0; round < 64; round++) {
+		bool any = false;
+		for (u32 i = 0; i < 16; i++) {
+			if (*(volatile u32 *)(sim + i * 256)) {
+				*(volatile u32 *)(sim + i * 256) = 0;
+				any = true;
+			}
+		}
+		wrmsr(MSR_EOM, 0);
+		if (!any)
+			break;
+	}
+	wrmsr(MSR_SINT(SANITY_SINT), VEC_SANITY_TIMER);
+	/* Two one-shots due at once: the first fills the slot, the second's
+	 * message waits behind it (MessagePending, 7.3). */
+	const u64 sint = (u64)SANITY_SINT << 16;
+	bool ok = true;
+	for (u32 n = 0; n < 2 && ok; n++) {
+		wrmsr(MSR_STIMER_CONFIG(3), 0);
+		wrmsr(MSR_STIMER_COUNT(3), rdmsr(MSR_TIME_REF_COUNT));
+		wrmsr(MSR_STIMER_CONFIG(3), sint | STIMER_ENABLE);
+		ok = slot_wait(slot, n == 1);
+	}
+	st_setup = ok;
+	/* The same timer as a periodic one with the shortest period (100 ns,
+	 * shorter than any exit): its message is still queued, so no expiry
+	 * can go in until the guest empties the slot. */
+	wrmsr(MSR_STIMER_CONFIG(3), 0);
+	wrmsr(MSR_STIMER_COUNT(3), 1);
+	wrmsr(MSR_STIMER_CONFIG(3), sint | STIMER_PERIODIC | STIMER_ENABLE);
+	u64 start = rdmsr(MSR_TIME_REF_COUNT);
+	while (rdmsr(MSR_TIME_REF_COUNT) - start < 20 * 10000ull)
+		;
+	wrmsr(MSR_STIMER_CONFIG(3), 0);
+	wrmsr(MSR_STIMER_COUNT(3), 0);
+	/* The queued message comes in at the EOM; leave it all off. */
+	wrmsr(MSR_SINT(SANITY_SINT), SINT_MASKED);
+	*(volatile u32 *)slot = 0;
+	wrmsr(MSR_EOM, 0);
+	*(volatile u32 *)slot = 0;
+	wrmsr(MSR_SCONTROL, 0);
+	wrmsr(MSR_SIMP, 0);
+	st_done = 1;
+}
+
+/* false: VP 1 did not finish (it is lost for anything after). */
+static bool stimer_queued_case(u32 timeout_ms)
+{
+	st_done = st_setup = 0;
+	smp_call(1, ap_stimer_queued_case, NULL, 0);
+	u64 end = tsc_after_us(timeout_ms * 1000ull);
+	while (!st_done && !tsc_reached(end))
+		cpu_relax();
+	return st_done;
+}
+
 static bool sanity_stimers(bool ap_ok)
 {
 	if (!offered_lo(PRIV_STIMER) || !env.direct || !offered_lo(PRIV_TIME_REF))
@@ -2804,6 +2894,17 @@ static bool sanity_stimers(bool ap_ok)
 		    "vp1: STIMER3 CONFIG %llx COUNT %llx: %s (%u loop turns)", tiny.config,
 		    tiny.count, done ? "finished" : "never came back within 10 s (livelock)",
 		    st_spins);
+	ap_ok = done;
+	if (!offered_lo(PRIV_SYNIC))
+		return ap_ok;
+	/* The case above, made on purpose: the fuzz had left a one-shot's
+	 * expiry message queued behind a busy slot, and the timer rewritten as
+	 * periodic expired again at every entry instead of waiting for it. */
+	done = ap_ok && stimer_queued_case(10000);
+	test_result("sanity-stimer-tiny-period-behind-queued-message-7.7", done && st_setup,
+		    "vp1: %s", !ap_ok ? "not available"
+			       : !done ? "never came back within 10 s (livelock)"
+				       : "could not queue a timer message behind a busy slot");
 	return done;
 }
 
