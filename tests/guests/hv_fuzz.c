@@ -3052,6 +3052,10 @@ void guest_main(void)
 	if (ap_up)
 		smp_call(1, ap_fuzz, NULL, 0); /* asynchronous */
 	fuzz_loop(&cpus[0]);
+	/* Wait with IF set, as VP 1 does: VP 1's flushes need this VP out of
+	 * guest mode, and on Bochs VMX a VP that was entered with IF clear
+	 * takes no exit for the kick (docs/emulator-bugs.md). */
+	irq_enable();
 	bool ap_ok = true;
 	if (ap_up && !wait_done(&cpus[1])) {
 		printf("GUEST %s HANG: vp1 made no progress for %u ms\n", guest_name, STALL_MS);
