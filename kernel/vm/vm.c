@@ -115,16 +115,21 @@ static bool is_controller_page(u64 page)
 	return false;
 }
 
+/* The page held a 4 KiB overlay, so its table exists and putting the identity
+ * mapping back allocates nothing: a failure is our bug, and ignoring it would
+ * leave the guest a hypervisor frame at the old address. */
 void vm_view_restore_page(struct gpa_view *view, u64 gpa)
 {
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
+	int rc;
 
 	if (guest_mem_is_ram(&the_vm, page, PAGE_SIZE))
-		gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_WB);
+		rc = gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_WB);
 	else if (page < 4 * GIB && !guest_mem_is_hv(page) && !is_controller_page(page))
-		gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_UC);
+		rc = gpa_view_map(view, page, page, PAGE_SIZE, GPA_PERM_RWX, GPA_MT_UC);
 	else
-		gpa_view_unmap(view, page, PAGE_SIZE);
+		rc = gpa_view_unmap(view, page, PAGE_SIZE);
+	slat_must(rc, "restore", page, PAGE_SIZE);
 }
 
 /* Identity map: devices below 4 GiB uncached, guest RAM write-back, the
