@@ -2,6 +2,7 @@
  * pages of the individual hypercalls; digest 3, 4, 8).  See the header for the
  * order of checks and the readings chosen for disputed points. */
 #include "hyperv/hv_hypercall_input.h"
+#include "hyperv/hv_hypercall_list.h"
 
 #include "kernel/lib/string.h"
 #include "kernel/lib/unaligned.h"
@@ -47,51 +48,18 @@ u64 hv_hc_result(u16 status, u16 reps_completed)
 
 /* ---- Call table ---------------------------------------------------------- */
 
-/* Sizes from the TLFS hypercall pages (digest 4.3-4.5, 4.14, 4.15, 4.19, 4.23).
- * Gates follow KVM's hv_check_hypercall_access: the flush calls need the
- * remote-flush hint, the IPI calls the cluster-IPI hint, the Ex forms also the
- * Ex-masks hint.  NotifyLongSpinWait is advisory and GetVpIndexFromApicId is
- * not gated by the TLFS (KVM-VSM ties the latter to StartVirtualProcessor,
- * which is a VSM privilege not offered yet). */
-static const struct hv_hc_info hc_table[] = {
-	{.code = HvCallFlushVirtualAddressSpace, .name = "HvCallFlushVirtualAddressSpace",
-	 .kind = HV_HC_SIMPLE, .in_size = 24,
-	 .recommendations = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED},
-	{.code = HvCallFlushVirtualAddressList, .name = "HvCallFlushVirtualAddressList",
-	 .kind = HV_HC_REP, .in_size = 24, .in_elem = 8,
-	 .recommendations = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED},
-	{.code = HvCallNotifyLongSpinWait, .name = "HvCallNotifyLongSpinWait",
-	 .kind = HV_HC_SIMPLE, .in_size = 8},
-	{.code = HvCallSendSyntheticClusterIpi, .name = "HvCallSendSyntheticClusterIpi",
-	 .kind = HV_HC_SIMPLE, .in_size = 16, .recommendations = HV_X64_CLUSTER_IPI_RECOMMENDED},
-	{.code = HvCallFlushVirtualAddressSpaceEx, .name = "HvCallFlushVirtualAddressSpaceEx",
-	 .kind = HV_HC_SIMPLE, .variable = true, .in_size = 32,
-	 .recommendations = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED |
-			    HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED},
-	{.code = HvCallFlushVirtualAddressListEx, .name = "HvCallFlushVirtualAddressListEx",
-	 .kind = HV_HC_REP, .variable = true, .in_size = 32, .in_elem = 8,
-	 .recommendations = HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED |
-			    HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED},
-	{.code = HvCallSendSyntheticClusterIpiEx, .name = "HvCallSendSyntheticClusterIpiEx",
-	 .kind = HV_HC_SIMPLE, .variable = true, .in_size = 24,
-	 .recommendations = HV_X64_CLUSTER_IPI_RECOMMENDED | HV_X64_EX_PROCESSOR_MASKS_RECOMMENDED},
-	{.code = HvCallPostMessage, .name = "HvCallPostMessage", .kind = HV_HC_SIMPLE,
-	 .in_size = 256, .privileges = HV_POST_MESSAGES},
-	{.code = HvCallSignalEvent, .name = "HvCallSignalEvent", .kind = HV_HC_SIMPLE,
-	 .in_size = 8, .privileges = HV_SIGNAL_EVENTS},
-	{.code = HvCallGetVpIndexFromApicId, .name = "HvCallGetVpIndexFromApicId",
-	 .kind = HV_HC_REP, .in_size = 16, .in_elem = 4, .out_elem = 4},
-	{.code = HvExtCallQueryCapabilities, .name = "HvExtCallQueryCapabilities",
-	 .kind = HV_HC_SIMPLE, .out_size = 8, .privileges = HV_ENABLE_EXTENDED_HYPERCALLS},
-};
+/* Unlisted slots stay zero: a NULL name marks them (code 0 is a slot too). */
+#define HC_INFO(code_, handler_, ...) \
+	[HV_HC_SLOT(code_)] = {.code = code_, .name = #code_, __VA_ARGS__},
+static const struct hv_hc_info hc_table[HV_HC_SLOTS] = {HV_HYPERCALLS(HC_INFO)};
 
 const struct hv_hc_info *hv_hc_lookup(u16 code)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(hc_table); i++) {
-		if (hc_table[i].code == code)
-			return &hc_table[i];
-	}
-	return NULL;
+	u32 slot = hv_hc_slot(code);
+
+	if (slot >= HV_HC_SLOTS || !hc_table[slot].name)
+		return NULL;
+	return &hc_table[slot];
 }
 
 /* ---- Validation (digest 3.5-3.7) ---------------------------------------- */

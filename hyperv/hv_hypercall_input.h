@@ -73,10 +73,8 @@ struct hv_hc_info {
 	u32 recommendations;
 };
 
-/* The description of an implemented call, or NULL (-> INVALID_HYPERCALL_CODE):
- * FlushVirtualAddressSpace/List(Ex), SendSyntheticClusterIpi(Ex),
- * NotifyLongSpinWait, PostMessage, SignalEvent, GetVpIndexFromApicId,
- * ExtQueryCapabilities. */
+/* The description of a call HV_HYPERCALLS lists (hv_hypercall_list.h), or NULL
+ * (-> INVALID_HYPERCALL_CODE).  Constant time: it runs on every hypercall. */
 const struct hv_hc_info *hv_hc_lookup(u16 code);
 
 /* ---- Validation of one hypercall exit ----------------------------------- */

@@ -10,6 +10,7 @@
 #include "hyperv/hv_defs.h"
 #include "hyperv/hv_hypercall_fast.h"
 #include "hyperv/hv_hypercall_input.h"
+#include "hyperv/hv_hypercall_list.h"
 #include "hyperv/hv_partition.h"
 #include "hyperv/hv_ports.h"
 #include "kernel/lib/string.h"
@@ -233,27 +234,10 @@ static u16 hc_signal_event(struct hc_call *c)
 	return hv_ports_signal(c->vp->index, r.connection_id, r.flag_number);
 }
 
-/* Calls the table does not list answer HV_STATUS_INVALID_HYPERCALL_CODE,
- * whatever else is wrong with them. */
-static const hc_handler_fn hc_handlers[] = {
-	[HvCallFlushVirtualAddressSpace] = hc_flush,
-	[HvCallFlushVirtualAddressList] = hc_flush,
-	[HvCallNotifyLongSpinWait] = hc_notify_long_spin_wait,
-	[HvCallSendSyntheticClusterIpi] = hc_send_ipi,
-	[HvCallFlushVirtualAddressSpaceEx] = hc_flush,
-	[HvCallFlushVirtualAddressListEx] = hc_flush,
-	[HvCallSendSyntheticClusterIpiEx] = hc_send_ipi,
-	[HvCallPostMessage] = hc_post_message,
-	[HvCallSignalEvent] = hc_signal_event,
-	[HvCallGetVpIndexFromApicId] = hc_get_vp_index_from_apic_id,
-};
-
-static hc_handler_fn handler_for(u16 code)
-{
-	if (code == HvExtCallQueryCapabilities)
-		return hc_ext_query_capabilities;
-	return code < ARRAY_SIZE(hc_handlers) ? hc_handlers[code] : NULL;
-}
+/* Every listed call has a handler; hv_hc_check answered the others with
+ * HV_STATUS_INVALID_HYPERCALL_CODE, whatever else is wrong with them. */
+#define HC_HANDLER(code_, handler_, ...) [HV_HC_SLOT(code_)] = handler_,
+static const hc_handler_fn hc_handlers[HV_HC_SLOTS] = {HV_HYPERCALLS(HC_HANDLER)};
 
 /* ---- the exit ------------------------------------------------------------------- */
 
@@ -354,17 +338,14 @@ enum exit_action hv_hypercall_exit(struct vp *vp, struct vm_exit *exit)
 		vp_inject_ud(vp);
 		return EXIT_RESUME;
 	}
-	hc_handler_fn handler = handler_for((u16)(req.control & HV_HYPERCALL_CODE_MASK));
 	struct hc_call call = {.vp = vp, .plan = &plan, .req = &req};
-	if (!handler) {
-		status = HV_STATUS_INVALID_HYPERCALL_CODE;
-	} else if (verdict == HV_HC_PROCEED) {
+	if (verdict == HV_HC_PROCEED) {
 		u8 *buf = hc_input[vp->index];
 		status = fetch_input(vp, &req, &plan, buf);
 		if (status == HV_STATUS_SUCCESS) {
 			call.in = buf;
 			call.reps_done = plan.in.rep_start;
-			status = handler(&call);
+			status = hc_handlers[hv_hc_slot(plan.in.code)](&call);
 		}
 	}
 	/* A rep call reports the reps it completed, also when it failed part

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hyperv/hv_hypercall_input.h"
+#include "hyperv/hv_hypercall_list.h"
 #include "tests/unit/fake_printk.h"
 
 #define GPA_LIMIT (1ULL << 39)
@@ -188,6 +189,53 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+#define LISTED_CODE(code_, ...) code_,
+static const u16 listed[] = {HV_HYPERCALLS(LISTED_CODE)};
+
+static bool is_listed(u32 code)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(listed); k++) {
+		if (listed[k] == code)
+			return true;
+	}
+	return false;
+}
+
+/* The slot index is dense over two ranges; every code, also those between the
+ * ranges, past the extended one and in empty slots, must find its own entry
+ * or none. */
+START_TEST(test_lookup_every_code)
+{
+	u32 found = 0, base_max = 0, ext_max = HV_EXT_CALL_FIRST;
+
+	for (u32 code = 0; code <= 0xFFFF; code++) {
+		const struct hv_hc_info *i = hv_hc_lookup((u16)code);
+
+		if (!is_listed(code)) {
+			ck_assert_msg(i == NULL, "code %#x is not listed but looks up", code);
+			continue;
+		}
+		ck_assert_msg(i != NULL, "listed code %#x does not look up", code);
+		ck_assert_uint_eq(i->code, code);
+		ck_assert_ptr_nonnull(i->name);
+		ck_assert_uint_eq(hv_hc_slot((u16)code), HV_HC_SLOT(code));
+		found++;
+		if (code < HV_EXT_CALL_FIRST)
+			base_max = code;
+		else
+			ext_max = code;
+	}
+	ck_assert_uint_eq(found, ARRAY_SIZE(listed));
+	/* The spans end at the highest listed codes, so the table stays small. */
+	ck_assert_uint_eq(HV_HC_BASE_SLOTS, base_max + 1);
+	ck_assert_uint_eq(HV_HC_EXT_SLOTS, ext_max - HV_EXT_CALL_FIRST + 1);
+	ck_assert_uint_eq(hv_hc_slot((u16)(base_max + 1)), HV_HC_SLOTS);
+	ck_assert_uint_eq(hv_hc_slot(HV_EXT_CALL_FIRST - 1), HV_HC_SLOTS);
+	ck_assert_uint_eq(hv_hc_slot((u16)(ext_max + 1)), HV_HC_SLOTS);
+	ck_assert_uint_eq(hv_hc_slot(0xFFFF), HV_HC_SLOTS);
+}
+END_TEST
+
 /* ---- hv_hc_check ---------------------------------------------------------- */
 
 START_TEST(test_cpl_and_real_mode_ud)
@@ -213,6 +261,27 @@ START_TEST(test_unknown_code)
 	/* An unknown code is reported as such even with reserved bits set. */
 	ASSERT_COMPLETE(control(0x0777, false, 0, 0, 0) | HV_BIT(62),
 			HV_STATUS_INVALID_HYPERCALL_CODE);
+	/* Empty slots of the call table, the gap between its base and extended
+	 * ranges, and codes past both. */
+	static const u16 unlisted[] = {0,
+				       HvCallGetVpIndexFromApicId + 1,
+				       0x4000,
+				       HV_EXT_CALL_FIRST - 1,
+				       HvExtCallGetBootZeroedMemory,
+				       0xFFFF};
+	for (size_t k = 0; k < ARRAY_SIZE(unlisted); k++) {
+		ASSERT_COMPLETE(control(unlisted[k], false, 0, 0, 0),
+				HV_STATUS_INVALID_HYPERCALL_CODE);
+		ASSERT_COMPLETE(control(unlisted[k], true, 0, 1, 0),
+				HV_STATUS_INVALID_HYPERCALL_CODE);
+	}
+	/* Without EnableExtendedHypercalls an unknown extended code is still
+	 * unknown, and a known one is denied. */
+	ck_assert_int_eq(hv_features_parse(&f, "-ext_hypercalls"), 0);
+	ASSERT_COMPLETE(control(HvExtCallGetBootZeroedMemory, false, 0, 0, 0),
+			HV_STATUS_INVALID_HYPERCALL_CODE);
+	ASSERT_COMPLETE(control(HvExtCallQueryCapabilities, false, 0, 0, 0),
+			HV_STATUS_ACCESS_DENIED);
 }
 END_TEST
 
@@ -1075,6 +1144,7 @@ static Suite *hc_suite(void)
 	tcase_add_test(value, test_rep_start_rewrite);
 	tcase_add_test(value, test_result_value);
 	tcase_add_test(value, test_lookup);
+	tcase_add_test(value, test_lookup_every_code);
 	suite_add_tcase(s, value);
 
 	TCase *chk = tcase_create("check");
