@@ -40,6 +40,7 @@ struct hv_vp {
 	/* Timers: the VP's own CPU only. */
 	struct hv_stimer stimer[HV_SYNIC_STIMER_COUNT];
 	u64 stimer_tsc[HV_SYNIC_STIMER_COUNT]; /* host deadline of an armed timer */
+	u64 stimer_next; /* the earliest of stimer_tsc (0: none): one compare per exit */
 	/* Periodic message-mode timers whose last expiry could not go in (the
 	 * slot busy, the SynIC off, or the timer's own earlier message still
 	 * queued): not armed until it can, so that a guest that leaves its
@@ -298,16 +299,29 @@ static u64 ref_now(void)
 	return hv_time_ref_count();
 }
 
+static void stimer_set_tsc(struct hv_vp *hv, u32 i, u64 tsc)
+{
+	u64 next = 0;
+
+	hv->stimer_tsc[i] = tsc;
+	for (u32 k = 0; k < HV_SYNIC_STIMER_COUNT; k++) {
+		u64 d = hv->stimer_tsc[k];
+		if (d && (!next || d < next))
+			next = d;
+	}
+	hv->stimer_next = next;
+}
+
 /* The host deadline for timer i after it was (re)armed. */
 static void stimer_schedule(struct hv_vp *hv, u32 i, u64 now_ref)
 {
 	u64 due;
 
 	if ((hv->stimer_slot_wait & (1U << i)) || !hv_stimer_deadline(&hv->stimer[i], &due)) {
-		hv->stimer_tsc[i] = 0;
+		stimer_set_tsc(hv, i, 0);
 		return;
 	}
-	hv->stimer_tsc[i] = hv_stimer_tsc_deadline(due, now_ref, rdtsc(), tsc_hz);
+	stimer_set_tsc(hv, i, hv_stimer_tsc_deadline(due, now_ref, rdtsc(), tsc_hz));
 }
 
 static void stimer_deliver(struct hv_vp *hv, u32 i, u64 expiration, u64 now_ref)
@@ -382,6 +396,8 @@ void hv_vp_poll(struct vp *vp, u64 now)
 		return;
 	if (hv->stimer_slot_wait)
 		resume_slot_waiters(hv);
+	if (!hv->stimer_next || now < hv->stimer_next)
+		return;
 	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
 		u64 expiration;
 
@@ -401,16 +417,7 @@ void hv_vp_poll(struct vp *vp, u64 now)
 u64 hv_vp_next_deadline(struct vp *vp)
 {
 	struct hv_vp *hv = hv_of(vp);
-	u64 deadline = 0;
-
-	if (!hv)
-		return 0;
-	for (u32 i = 0; i < HV_SYNIC_STIMER_COUNT; i++) {
-		u64 d = hv->stimer_tsc[i];
-		if (d && (!deadline || d < deadline))
-			deadline = d;
-	}
-	return deadline;
+	return hv ? hv->stimer_next : 0;
 }
 
 static int write_stimer(struct hv_vp *hv, u32 msr, u64 value)
