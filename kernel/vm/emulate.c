@@ -138,11 +138,8 @@ static u64 seg_base(struct vp *vp, u8 seg)
 	return s.base;
 }
 
-/* One element access at a guest-virtual address: guest RAM directly, the
- * faulting (unbacked) page through ops.  Returns false after injecting #PF
- * or #GP. */
-static bool mem_access(struct vp *vp, u64 gva, unsigned size, bool write, u64 *value,
-		       u64 mmio_page, const struct mmio_ops *ops)
+/* Translates one page of an access; false after injecting #PF or #GP. */
+static bool translate_part(struct vp *vp, u64 gva, bool write, u64 *gpa)
 {
 	struct guest_walk_result res;
 	enum guest_walk_status st = guest_translate(vp, gva, write ? GW_ACCESS_WRITE : GW_ACCESS_READ, &res);
@@ -156,19 +153,45 @@ static bool mem_access(struct vp *vp, u64 gva, unsigned size, bool write, u64 *v
 		vp_inject_gp(vp);
 		return false;
 	}
-	if (ALIGN_DOWN(res.gpa, PAGE_SIZE) == mmio_page || !guest_mem_is_ram(vp->vm, res.gpa, size)) {
-		if (write)
-			ops->write(ops->ctx, res.gpa, size, x86_truncate(*value, size));
-		else
-			ops->read(ops->ctx, res.gpa, size, value);
-		return true;
+	*gpa = res.gpa;
+	return true;
+}
+
+/* One element access at a guest-virtual address: guest RAM directly, the
+ * faulting (unbacked) page through ops.  An access that crosses a page is
+ * two accesses at unrelated GPAs, each RAM or not; both pages are translated
+ * first because a fault on either faults the whole access, with nothing
+ * written.  Returns false after injecting #PF or #GP. */
+static bool mem_access(struct vp *vp, u64 gva, unsigned size, bool write, u64 *value,
+		       u64 mmio_page, const struct mmio_ops *ops)
+{
+	unsigned first = (unsigned)MIN((u64)size, PAGE_SIZE - (gva & (PAGE_SIZE - 1)));
+	unsigned part_size[2] = {first, size - first};
+	u64 gpa[2] = {0, 0};
+	u64 result = 0;
+
+	if (!translate_part(vp, gva, write, &gpa[0]) ||
+	    (part_size[1] && !translate_part(vp, gva + first, write, &gpa[1])))
+		return false;
+	unsigned shift = 0;
+	for (unsigned i = 0; i < 2 && part_size[i]; i++) {
+		unsigned n = part_size[i];
+		u64 v = write ? x86_truncate(*value >> shift, n) : 0;
+		if (ALIGN_DOWN(gpa[i], PAGE_SIZE) == mmio_page || !guest_mem_is_ram(vp->vm, gpa[i], n)) {
+			if (write)
+				ops->write(ops->ctx, gpa[i], n, v);
+			else
+				ops->read(ops->ctx, gpa[i], n, &v);
+		} else if (!(write ? guest_write_gpa(vp->vm, gpa[i], &v, n)
+				   : guest_read_gpa(vp->vm, gpa[i], &v, n))) {
+			return false;
+		}
+		result |= v << shift;
+		shift += n * 8;
 	}
-	u64 v = 0;
-	bool ok = write ? guest_write_gpa(vp->vm, res.gpa, value, size)
-			: guest_read_gpa(vp->vm, res.gpa, &v, size);
 	if (!write)
-		*value = v;
-	return ok;
+		*value = result;
+	return true;
 }
 
 static u64 effective_address(struct vp *vp, const struct x86_insn *insn)

@@ -9,7 +9,8 @@
 #include "kernel/vm/x86_decode.h"
 
 struct mmio_ops {
-	/* size is 1, 2, 4 or 8; value is zero-extended on read. */
+	/* size is 1, 2, 4 or 8, or 1 to 7 for the part of an access that
+	 * crosses a page; value is zero-extended on read. */
 	void (*read)(void *ctx, u64 gpa, unsigned size, u64 *value);
 	void (*write)(void *ctx, u64 gpa, unsigned size, u64 value);
 	void *ctx;
