@@ -69,6 +69,7 @@
  * making progress is reported by the other with the inputs it was working on.
  */
 #include "guest.h"
+#include "hv_tlfs.h"
 #include "irq.h"
 #include "lapic.h"
 #include "smp.h"
@@ -80,102 +81,17 @@ const char guest_name[] = "hv_fuzz";
 #define STALL_MS 30000	    /* no progress for this long: the VP hangs */
 #define AP_CALL_MS 5000
 
-/* ---- Hv#1 numbers (digest 2.1, 3.3, 3.9, 4.1) ------------------------------------- */
-
-#define MSR_GUEST_OS_ID 0x40000000u
-#define MSR_HYPERCALL 0x40000001u
-#define MSR_VP_INDEX 0x40000002u
-#define MSR_RESET 0x40000003u
-#define MSR_VP_RUNTIME 0x40000010u
-#define MSR_TIME_REF_COUNT 0x40000020u
-#define MSR_REFERENCE_TSC 0x40000021u
-#define MSR_TSC_FREQUENCY 0x40000022u
-#define MSR_APIC_FREQUENCY 0x40000023u
-#define MSR_EOI 0x40000070u
-#define MSR_ICR 0x40000071u
-#define MSR_TPR 0x40000072u
-#define MSR_VP_ASSIST_PAGE 0x40000073u
-#define MSR_SCONTROL 0x40000080u
-#define MSR_SVERSION 0x40000081u
-#define MSR_SIEFP 0x40000082u
-#define MSR_SIMP 0x40000083u
-#define MSR_EOM 0x40000084u
-#define MSR_SINT(n) (0x40000090u + (n))
-#define MSR_STIMER_CONFIG(n) (0x400000B0u + 2 * (n))
-#define MSR_STIMER_COUNT(n) (0x400000B1u + 2 * (n))
-#define MSR_GUEST_IDLE 0x400000F0u
-#define MSR_CRASH_P0 0x40000100u
-#define MSR_CRASH_CTL 0x40000105u
-
+/* ---- Hv#1 numbers only the fuzz needs (the rest are in hv_tlfs.h) -------------------
+ * Kept here because no other guest sets or tests reserved bits this way. */
 #define GUEST_OS_ID_VALUE 0x8100000000000000ull
-#define OVERLAY_ENABLE 1ull
 #define OVERLAY_RSVD 0xFFEull	   /* 11:1 (2.7, 2.10, 2.11) */
-#define HYPERCALL_LOCKED 2ull
 #define HYPERCALL_RSVD 0xFFCull	   /* 11:2 (2.3) */
-#define SINT_MASKED (1ull << 16)
-#define SINT_AUTO_EOI (1ull << 17)
-#define SINT_POLLING (1ull << 18)
-#define STIMER_ENABLE 1ull
-#define STIMER_PERIODIC 2ull
-#define STIMER_DIRECT (1ull << 12)
 #define STIMER_RSVDZ 0xFFFFFFFFFFF0E000ull /* 15:13, 63:20 (2.12) */
-#define CRASH_NOTIFY (1ull << 63)
-
-#define CALL_FLUSH_SPACE 0x0002
-#define CALL_FLUSH_LIST 0x0003
-#define CALL_SPIN_WAIT 0x0008
-#define CALL_SEND_IPI 0x000B
-#define CALL_FLUSH_SPACE_EX 0x0013
-#define CALL_FLUSH_LIST_EX 0x0014
-#define CALL_SEND_IPI_EX 0x0015
-#define CALL_POST_MESSAGE 0x005C
-#define CALL_SIGNAL_EVENT 0x005D
-#define CALL_GET_VP_INDEX 0x009A
-#define CALL_EXT_QUERY_CAPS 0x8001
-
-#define CTL_FAST (1ull << 16)
-#define CTL_VARHEAD(n) ((u64)(n) << 17)
 #define CTL_NESTED (1ull << 31)
-#define CTL_REP_COUNT(n) ((u64)(n) << 32)
-#define CTL_REP_START(n) ((u64)(n) << 48)
 #define CTL_RSVD 0xF000F00078000000ull /* 30:27, 47:44, 63:60 (3.3) */
 #define RESULT_RSVD 0xFFFFF000FFFF0000ull /* 31:16, 63:44 (3.4) */
-
-#define ST_SUCCESS 0x0
-#define ST_INVALID_HYPERCALL_CODE 0x2
-#define ST_INVALID_HYPERCALL_INPUT 0x3
-#define ST_INVALID_ALIGNMENT 0x4
-#define ST_INVALID_PARAMETER 0x5
-#define ST_ACCESS_DENIED 0x6
-#define ST_INVALID_PARTITION_ID 0xD
-
 #define FLUSH_FLAGS_VALID 0x7ull /* ALL_PROCESSORS, ALL_SPACES, NON_GLOBAL (8.1) */
-#define FLUSH_ALL_PROCESSORS 1ull
 #define PARTITION_SELF 0xFFFFFFFFFFFFFFFFull
-
-/* CPUID 0x40000003 / 0x40000004 bits (1.4, 1.5). */
-#define PRIV_RUNTIME (1u << 0)
-#define PRIV_TIME_REF (1u << 1)
-#define PRIV_SYNIC (1u << 2)
-#define PRIV_STIMER (1u << 3)
-#define PRIV_INTR_CTRL (1u << 4)
-#define PRIV_HYPERCALL (1u << 5)
-#define PRIV_VP_INDEX (1u << 6)
-#define PRIV_RESET (1u << 7)
-#define PRIV_REF_TSC (1u << 9)
-#define PRIV_IDLE (1u << 10)
-#define PRIV_FREQ (1u << 11)
-#define PRIVHI_POST (1u << 4)	   /* bit 36 */
-#define PRIVHI_SIGNAL (1u << 5)	   /* bit 37 */
-#define PRIVHI_EXT (1u << 20)	   /* bit 52 */
-#define FEAT_XMM_IN (1u << 4)
-#define FEAT_CRASH (1u << 10)
-#define FEAT_XMM_OUT (1u << 15)
-#define FEAT_POLLING (1u << 17)
-#define FEAT_STIMER_DIRECT (1u << 19)
-#define HINT_REMOTE_FLUSH (1u << 2)
-#define HINT_CLUSTER_IPI (1u << 10)
-#define HINT_EX (1u << 11)
 
 /* Vectors the guest itself uses. */
 #define VEC_WAKE 0xEE	   /* APIC timer that ends a GUEST_IDLE */
@@ -460,8 +376,8 @@ static bool offered_lo(u32 bit) { return env.priv_lo & bit; }
 static void eoi(struct fuzz_cpu *c)
 {
 	/* Alternate between the APIC and the EOI MSR (2.9). */
-	if (offered_lo(PRIV_INTR_CTRL) && (c->irqs & 1))
-		wrmsr(MSR_EOI, 0);
+	if (offered_lo(HV_PRIV_INTR_CTRL) && (c->irqs & 1))
+		wrmsr(HV_MSR_EOI, 0);
 	else
 		lapic_eoi();
 }
@@ -470,14 +386,14 @@ static void eoi(struct fuzz_cpu *c)
  * a tiny period): note what they were and turn them off. */
 static void storm_break(struct fuzz_cpu *c)
 {
-	if (!offered_lo(PRIV_STIMER))
+	if (!offered_lo(HV_PRIV_STIMER))
 		return;
 	for (u32 i = 0; i < 4; i++) {
 		if (c->storms == 0) {
-			c->storm_cfg[i] = rdmsr(MSR_STIMER_CONFIG(i));
-			c->storm_cnt[i] = rdmsr(MSR_STIMER_COUNT(i));
+			c->storm_cfg[i] = rdmsr(HV_MSR_STIMER_CONFIG(i));
+			c->storm_cnt[i] = rdmsr(HV_MSR_STIMER_COUNT(i));
 		}
-		wrmsr(MSR_STIMER_CONFIG(i), 0);
+		wrmsr(HV_MSR_STIMER_CONFIG(i), 0);
 	}
 	c->storms++;
 	c->irq_burst = 0;
@@ -635,7 +551,7 @@ static void time_check(struct fuzz_cpu *c, u64 v, u64 before)
 static u64 time_read(struct fuzz_cpu *c)
 {
 	u64 before = ref_max_get();
-	u64 v = rdmsr(MSR_TIME_REF_COUNT);
+	u64 v = rdmsr(HV_MSR_TIME_REF_COUNT);
 	time_check(c, v, before);
 	return v;
 }
@@ -764,17 +680,17 @@ struct code_info {
 /* Sizes from the TLFS hypercall pages (digest 4.3-4.5, 4.14, 4.15, 4.19 with
  * [DISPUTED #2] 4-byte elements, 4.23). */
 static const struct code_info codes[] = {
-	{CALL_FLUSH_SPACE, false, false, 24, 0, 0, 0, G_FLUSH, "FlushVirtualAddressSpace"},
-	{CALL_FLUSH_LIST, true, false, 24, 8, 0, 0, G_FLUSH, "FlushVirtualAddressList"},
-	{CALL_SPIN_WAIT, false, false, 8, 0, 0, 0, G_NONE, "NotifyLongSpinWait"},
-	{CALL_SEND_IPI, false, false, 16, 0, 0, 0, G_IPI, "SendSyntheticClusterIpi"},
-	{CALL_FLUSH_SPACE_EX, false, true, 32, 0, 0, 0, G_FLUSH_EX, "FlushVirtualAddressSpaceEx"},
-	{CALL_FLUSH_LIST_EX, true, true, 32, 8, 0, 0, G_FLUSH_EX, "FlushVirtualAddressListEx"},
-	{CALL_SEND_IPI_EX, false, true, 24, 0, 0, 0, G_IPI_EX, "SendSyntheticClusterIpiEx"},
-	{CALL_POST_MESSAGE, false, false, 256, 0, 0, 0, G_POST, "PostMessage"},
-	{CALL_SIGNAL_EVENT, false, false, 8, 0, 0, 0, G_SIGNAL, "SignalEvent"},
-	{CALL_GET_VP_INDEX, true, false, 16, 4, 0, 4, G_NONE, "GetVpIndexFromApicId"},
-	{CALL_EXT_QUERY_CAPS, false, false, 0, 0, 8, 0, G_EXT, "ExtQueryCapabilities"},
+	{HV_CALL_FLUSH_SPACE, false, false, 24, 0, 0, 0, G_FLUSH, "FlushVirtualAddressSpace"},
+	{HV_CALL_FLUSH_LIST, true, false, 24, 8, 0, 0, G_FLUSH, "FlushVirtualAddressList"},
+	{HV_CALL_NOTIFY_LONG_SPIN_WAIT, false, false, 8, 0, 0, 0, G_NONE, "NotifyLongSpinWait"},
+	{HV_CALL_SEND_IPI, false, false, 16, 0, 0, 0, G_IPI, "SendSyntheticClusterIpi"},
+	{HV_CALL_FLUSH_SPACE_EX, false, true, 32, 0, 0, 0, G_FLUSH_EX, "FlushVirtualAddressSpaceEx"},
+	{HV_CALL_FLUSH_LIST_EX, true, true, 32, 8, 0, 0, G_FLUSH_EX, "FlushVirtualAddressListEx"},
+	{HV_CALL_SEND_IPI_EX, false, true, 24, 0, 0, 0, G_IPI_EX, "SendSyntheticClusterIpiEx"},
+	{HV_CALL_POST_MESSAGE, false, false, 256, 0, 0, 0, G_POST, "PostMessage"},
+	{HV_CALL_SIGNAL_EVENT, false, false, 8, 0, 0, 0, G_SIGNAL, "SignalEvent"},
+	{HV_CALL_GET_VP_INDEX, true, false, 16, 4, 0, 4, G_NONE, "GetVpIndexFromApicId"},
+	{HV_CALL_EXT_QUERY_CAPS, false, false, 0, 0, 8, 0, G_EXT, "ExtQueryCapabilities"},
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
@@ -789,13 +705,17 @@ static const struct code_info *code_lookup(u16 code)
 static bool gate_open(const struct code_info *ci)
 {
 	switch (ci->gate) {
-	case G_FLUSH: return env.hints & HINT_REMOTE_FLUSH;
-	case G_FLUSH_EX: return (env.hints & (HINT_REMOTE_FLUSH | HINT_EX)) == (HINT_REMOTE_FLUSH | HINT_EX);
-	case G_IPI: return env.hints & HINT_CLUSTER_IPI;
-	case G_IPI_EX: return (env.hints & (HINT_CLUSTER_IPI | HINT_EX)) == (HINT_CLUSTER_IPI | HINT_EX);
-	case G_EXT: return env.priv_hi & PRIVHI_EXT;
-	case G_POST: return env.priv_hi & PRIVHI_POST;
-	case G_SIGNAL: return env.priv_hi & PRIVHI_SIGNAL;
+	case G_FLUSH: return env.hints & HV_HINT_REMOTE_FLUSH;
+	case G_FLUSH_EX:
+		return (env.hints & (HV_HINT_REMOTE_FLUSH | HV_HINT_EX_MASKS)) ==
+		       (HV_HINT_REMOTE_FLUSH | HV_HINT_EX_MASKS);
+	case G_IPI: return env.hints & HV_HINT_CLUSTER_IPI;
+	case G_IPI_EX:
+		return (env.hints & (HV_HINT_CLUSTER_IPI | HV_HINT_EX_MASKS)) ==
+		       (HV_HINT_CLUSTER_IPI | HV_HINT_EX_MASKS);
+	case G_EXT: return env.priv_hi & HV_PRIV_EBX_EXT_HYPERCALLS;
+	case G_POST: return env.priv_hi & HV_PRIV_EBX_POST_MESSAGES;
+	case G_SIGNAL: return env.priv_hi & HV_PRIV_EBX_SIGNAL_EVENTS;
 	default: return true;
 	}
 }
@@ -835,7 +755,7 @@ struct hc {
 };
 
 static u32 ctl_code(u64 ctl) { return (u32)(ctl & 0xFFFF); }
-static bool ctl_fast(u64 ctl) { return ctl & CTL_FAST; }
+static bool ctl_fast(u64 ctl) { return ctl & HVCALL_FAST; }
 static u32 ctl_varhead(u64 ctl) { return (u32)((ctl >> 17) & 0x3FF); }
 static u32 ctl_rep_count(u64 ctl) { return (u32)((ctl >> 32) & 0xFFF); }
 static u32 ctl_rep_start(u64 ctl) { return (u32)((ctl >> 48) & 0xFFF); }
@@ -879,16 +799,16 @@ static u32 valid_input(struct fuzz_cpu *c, const struct code_info *ci, u8 *p, u3
 {
 	u32 varhead = 0, off;
 	switch (ci->code) {
-	case CALL_FLUSH_SPACE:
-	case CALL_FLUSH_LIST:
+	case HV_CALL_FLUSH_SPACE:
+	case HV_CALL_FLUSH_LIST:
 		put64(p, 0, rnd(c));
 		put64(p, 8, rnd(c) & FLUSH_FLAGS_VALID);
 		put64(p, 16, rand_mask(c));
 		for (u32 i = 0; i < reps; i++)
 			put64(p, 24 + 8 * i, rnd(c));
 		return 0;
-	case CALL_FLUSH_SPACE_EX:
-	case CALL_FLUSH_LIST_EX:
+	case HV_CALL_FLUSH_SPACE_EX:
+	case HV_CALL_FLUSH_LIST_EX:
 		put64(p, 0, rnd(c));
 		put64(p, 8, rnd(c) & FLUSH_FLAGS_VALID);
 		if (chance(c, 20)) {
@@ -905,12 +825,12 @@ static u32 valid_input(struct fuzz_cpu *c, const struct code_info *ci, u8 *p, u3
 		for (u32 i = 0; i < reps; i++)
 			put64(p, off + 8 * i, rnd(c));
 		return varhead;
-	case CALL_SEND_IPI:
+	case HV_CALL_SEND_IPI:
 		put32(p, 0, 0x10 + below(c, 0xF0));
 		put32(p, 4, chance(c, 20) ? 0x10 : 0); /* UseTargetVtl with VTL0: the caller's */
 		put64(p, 8, rand_mask(c));
 		return 0;
-	case CALL_SEND_IPI_EX:
+	case HV_CALL_SEND_IPI_EX:
 		put32(p, 0, 0x10 + below(c, 0xF0));
 		put32(p, 4, 0);
 		if (chance(c, 20)) {
@@ -924,10 +844,10 @@ static u32 valid_input(struct fuzz_cpu *c, const struct code_info *ci, u8 *p, u3
 				put64(p, 24 + 8 * i, rand_mask(c));
 		}
 		return varhead;
-	case CALL_SPIN_WAIT:
+	case HV_CALL_NOTIFY_LONG_SPIN_WAIT:
 		put64(p, 0, rnd(c));
 		return 0;
-	case CALL_GET_VP_INDEX:
+	case HV_CALL_GET_VP_INDEX:
 		put64(p, 0, PARTITION_SELF);
 		put64(p, 8, chance(c, 20) ? 0x10 : 0);
 		for (u32 i = 0; i < reps; i++)
@@ -945,33 +865,33 @@ static void random_input(struct fuzz_cpu *c, u16 code, u8 *p, u32 len)
 	for (u32 i = 0; i < len; i += 8)
 		put64(p, i, rnd(c));
 	switch (code) {
-	case CALL_FLUSH_SPACE:
-	case CALL_FLUSH_LIST:
-	case CALL_FLUSH_SPACE_EX:
-	case CALL_FLUSH_LIST_EX:
+	case HV_CALL_FLUSH_SPACE:
+	case HV_CALL_FLUSH_LIST:
+	case HV_CALL_FLUSH_SPACE_EX:
+	case HV_CALL_FLUSH_LIST_EX:
 		if (chance(c, 70))
 			put64(p, 8, rnd(c) & FLUSH_FLAGS_VALID);
-		if (code >= CALL_FLUSH_SPACE_EX && chance(c, 70))
+		if (code >= HV_CALL_FLUSH_SPACE_EX && chance(c, 70))
 			put64(p, 16, below(c, 3));
-		if (code >= CALL_FLUSH_SPACE_EX && chance(c, 50))
+		if (code >= HV_CALL_FLUSH_SPACE_EX && chance(c, 50))
 			put64(p, 24, rand_bits(c, below(c, 4)));
 		else if (chance(c, 50))
 			put64(p, 16, rand_mask(c));
 		break;
-	case CALL_SEND_IPI:
-	case CALL_SEND_IPI_EX:
+	case HV_CALL_SEND_IPI:
+	case HV_CALL_SEND_IPI_EX:
 		if (chance(c, 70))
 			put32(p, 0, chance(c, 90) ? 0x10 + below(c, 0xF0) : below(c, 0x20));
 		if (chance(c, 70))
 			put32(p, 4, chance(c, 80) ? 0 : below(c, 256));
-		if (code == CALL_SEND_IPI_EX && chance(c, 70))
+		if (code == HV_CALL_SEND_IPI_EX && chance(c, 70))
 			put64(p, 8, below(c, 3));
-		if (code == CALL_SEND_IPI_EX && chance(c, 50))
+		if (code == HV_CALL_SEND_IPI_EX && chance(c, 50))
 			put64(p, 16, rand_bits(c, below(c, 4)));
 		else if (chance(c, 50))
 			put64(p, 8, rand_mask(c));
 		break;
-	case CALL_POST_MESSAGE:
+	case HV_CALL_POST_MESSAGE:
 		/* Connections 1-4 exist when the scenario connects them (hv_ports=). */
 		if (chance(c, 70))
 			put32(p, 0, chance(c, 60) ? 1 + below(c, 4) : below(c, 64));
@@ -982,13 +902,13 @@ static void random_input(struct fuzz_cpu *c, u16 code, u8 *p, u32 len)
 		if (chance(c, 70))
 			put32(p, 12, below(c, 300));
 		break;
-	case CALL_SIGNAL_EVENT:
+	case HV_CALL_SIGNAL_EVENT:
 		if (chance(c, 70))
 			put32(p, 0, chance(c, 60) ? 1 + below(c, 4) : below(c, 64));
 		if (chance(c, 70))
 			put32(p, 4, below(c, 4096) & (chance(c, 80) ? 0xFFFF : 0xFFFFFFFF));
 		break;
-	case CALL_GET_VP_INDEX:
+	case HV_CALL_GET_VP_INDEX:
 		if (chance(c, 80))
 			put64(p, 0, PARTITION_SELF);
 		if (chance(c, 70))
@@ -1010,9 +930,9 @@ static void expect1(struct hc *h, u16 st)
 
 static const struct code_info *pick_valid_code(struct fuzz_cpu *c)
 {
-	static const u16 valid[] = {CALL_FLUSH_SPACE, CALL_FLUSH_LIST, CALL_SPIN_WAIT,
-				    CALL_SEND_IPI, CALL_FLUSH_SPACE_EX, CALL_FLUSH_LIST_EX,
-				    CALL_SEND_IPI_EX, CALL_GET_VP_INDEX, CALL_EXT_QUERY_CAPS};
+	static const u16 valid[] = {HV_CALL_FLUSH_SPACE, HV_CALL_FLUSH_LIST, HV_CALL_NOTIFY_LONG_SPIN_WAIT,
+				    HV_CALL_SEND_IPI, HV_CALL_FLUSH_SPACE_EX, HV_CALL_FLUSH_LIST_EX,
+				    HV_CALL_SEND_IPI_EX, HV_CALL_GET_VP_INDEX, HV_CALL_EXT_QUERY_CAPS};
 	for (;;) {
 		const struct code_info *ci = code_lookup(valid[below(c, sizeof(valid) / 2)]);
 		if (gate_open(ci))
@@ -1036,19 +956,19 @@ static void make_valid(struct fuzz_cpu *c, struct hc *h, const struct code_info 
 
 	h->info = ci;
 	if (ci->rep)
-		reps = 1 + below(c, ci->code == CALL_GET_VP_INDEX ? 8 : 16);
+		reps = 1 + below(c, ci->code == HV_CALL_GET_VP_INDEX ? 8 : 16);
 	memset(local, 0, sizeof(local));
 	u32 varhead = valid_input(c, ci, local, reps);
-	u64 ctl = ci->code | CTL_VARHEAD(varhead);
+	u64 ctl = ci->code | HVCALL_VARHEAD(varhead);
 	if (ci->rep) {
-		ctl |= CTL_REP_COUNT(reps);
+		ctl |= HVCALL_REP_COUNT(reps);
 		if (chance(c, 30))
-			ctl |= CTL_REP_START(below(c, reps));
+			ctl |= HVCALL_REP_START(below(c, reps));
 	}
 	u32 in_len = in_len_of(ci, ctl), out_len = out_len_of(ci, ctl);
 	bool fast = out_len == 0 && in_len <= max_fast && chance(c, 50);
 	if (fast) {
-		ctl |= CTL_FAST;
+		ctl |= HVCALL_FAST;
 		h->in = get64(local, 0);
 		h->out = get64(local, 8);
 		for (u32 i = 0; i < 12; i++)
@@ -1064,7 +984,7 @@ static void make_valid(struct fuzz_cpu *c, struct hc *h, const struct code_info 
 			h->out = c->out_win + off;
 			memset((void *)c->out_win, OUT_FILL, c->out_win_len);
 			h->out_addr = c->out_win + off;
-			h->out_kind = ci->code == CALL_GET_VP_INDEX ? 1 : 2;
+			h->out_kind = ci->code == HV_CALL_GET_VP_INDEX ? 1 : 2;
 			h->out_rep_start = (u16)ctl_rep_start(ctl);
 			h->out_rep_count = (u16)reps;
 		} else {
@@ -1074,7 +994,7 @@ static void make_valid(struct fuzz_cpu *c, struct hc *h, const struct code_info 
 		}
 	}
 	h->control = ctl;
-	expect1(h, ST_SUCCESS);
+	expect1(h, HV_STATUS_SUCCESS);
 	h->expect_reps = ci->rep ? (s32)reps : 0;
 }
 
@@ -1097,38 +1017,38 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 			static const u8 rsvd_bits[] = {27, 28, 29, 30, 44, 45, 46, 47, 60, 61, 62, 63};
 			h->control = ctl | (1ull << rsvd_bits[below(c, sizeof(rsvd_bits))]);
 			h->mutation = "reserved control bit";
-			expect1(h, ST_INVALID_HYPERCALL_INPUT);
+			expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 			return;
 		}
 		case 1:
 			if (ci->rep)
 				continue;
-			h->control = ctl | (chance(c, 50) ? CTL_REP_COUNT(1 + below(c, 4095))
-							  : CTL_REP_START(1 + below(c, 4095)));
+			h->control = ctl | (chance(c, 50) ? HVCALL_REP_COUNT(1 + below(c, 4095))
+							  : HVCALL_REP_START(1 + below(c, 4095)));
 			h->mutation = "rep count/start on a simple call";
-			expect1(h, ST_INVALID_HYPERCALL_INPUT);
+			expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 			return;
 		case 2:
 			if (!ci->rep)
 				continue;
 			if (chance(c, 50)) {
-				h->control = ctl & ~(CTL_REP_COUNT(0xFFF) | CTL_REP_START(0xFFF));
+				h->control = ctl & ~(HVCALL_REP_COUNT(0xFFF) | HVCALL_REP_START(0xFFF));
 				h->mutation = "rep count 0";
 			} else {
-				h->control = (ctl & ~CTL_REP_START(0xFFF)) |
-					     CTL_REP_START(reps + below(c, 4096 - reps));
+				h->control = (ctl & ~HVCALL_REP_START(0xFFF)) |
+					     HVCALL_REP_START(reps + below(c, 4096 - reps));
 				h->mutation = "rep start >= rep count";
 			}
-			expect1(h, ST_INVALID_HYPERCALL_INPUT);
+			expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 			return;
 		case 3:
 			if (ci->variable)
 				continue;
-			h->control = ctl | CTL_VARHEAD(1 + below(c, 1023));
+			h->control = ctl | HVCALL_VARHEAD(1 + below(c, 1023));
 			h->mutation = "varhead on a fixed-size call";
 			/* The longer input may now cross a page: precedence is undefined. */
-			h->expect[0] = ST_INVALID_HYPERCALL_INPUT;
-			h->expect[1] = ST_INVALID_ALIGNMENT;
+			h->expect[0] = HV_STATUS_INVALID_HYPERCALL_INPUT;
+			h->expect[1] = HV_STATUS_INVALID_ALIGNMENT;
 			h->n_expect = fast ? 1 : 2;
 			return;
 		case 4:
@@ -1136,28 +1056,28 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 				continue;
 			h->in += 1 + below(c, 7);
 			h->mutation = "misaligned input GPA";
-			expect1(h, ST_INVALID_ALIGNMENT);
+			expect1(h, HV_STATUS_INVALID_ALIGNMENT);
 			return;
 		case 5:
 			if (fast || in_len <= 8)
 				continue;
 			h->in = (u32)in_buf[c->vp][0] + 4096 - 8 * (1 + below(c, (in_len - 1) / 8));
 			h->mutation = "input crosses a page";
-			expect1(h, ST_INVALID_ALIGNMENT);
+			expect1(h, HV_STATUS_INVALID_ALIGNMENT);
 			return;
 		case 6:
 			if (fast || !in_len)
 				continue;
 			h->in = beyond_phys(c) + 8 * below(c, 256);
 			h->mutation = "input beyond MAXPHYADDR";
-			expect1(h, ST_INVALID_ALIGNMENT);
+			expect1(h, HV_STATUS_INVALID_ALIGNMENT);
 			return;
 		case 7:
 			if (fast || !in_len)
 				continue;
 			h->in = chance(c, 50) ? 0xFEE00000u : beyond_ram(c);
 			h->mutation = "input not RAM";
-			expect1(h, ST_INVALID_ALIGNMENT);
+			expect1(h, HV_STATUS_INVALID_ALIGNMENT);
 			return;
 		case 8:
 			if (fast || !out_len)
@@ -1174,32 +1094,32 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 			case 2: h->out = beyond_phys(c); h->mutation = "output beyond MAXPHYADDR"; break;
 			default: h->out = chance(c, 50) ? 0xFEE00000u : beyond_ram(c); h->mutation = "output not RAM"; break;
 			}
-			expect1(h, ST_INVALID_ALIGNMENT);
+			expect1(h, HV_STATUS_INVALID_ALIGNMENT);
 			return;
 		case 9: {
 			u32 max_fast = h->long_mode ? 112 : 16;
 			if (fast || in_len <= max_fast)
 				continue;
 			/* The registers hold the first bytes; the rest does not fit. */
-			h->control = ctl | CTL_FAST;
+			h->control = ctl | HVCALL_FAST;
 			h->in = get64(p, 0);
 			h->out = h->long_mode ? get64(p, 8) : sanitize_out(get64(p, 8));
 			for (u32 i = 0; i < 12; i++)
 				h->xmm[i] = get64(p, 16 + 8 * i);
 			h->mutation = "fast input larger than the registers";
-			expect1(h, ST_INVALID_HYPERCALL_INPUT);
+			expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 			return;
 		}
 		case 10:
 			if (fast || !out_len || env.xmm_out)
 				continue;
-			h->control = ctl | CTL_FAST;
+			h->control = ctl | HVCALL_FAST;
 			h->in = p ? get64(p, 0) : 0;
 			h->out = p ? get64(p, 8) : 0;
 			for (u32 i = 0; i < 12; i++)
 				h->xmm[i] = p ? get64(p, 16 + 8 * i) : 0;
 			h->mutation = "fast call with output";
-			expect1(h, ST_INVALID_HYPERCALL_INPUT);
+			expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 			return;
 		case 11:
 			if (ci->gate != G_FLUSH && ci->gate != G_FLUSH_EX)
@@ -1212,7 +1132,7 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 					put64(p, 8, get64(p, 8) | bit);
 			}
 			h->mutation = "reserved flush flag";
-			expect1(h, ST_INVALID_PARAMETER);
+			expect1(h, HV_STATUS_INVALID_PARAMETER);
 			return;
 		case 12:
 			if (ci->gate != G_IPI && ci->gate != G_IPI_EX)
@@ -1225,7 +1145,7 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 					put32(p, 0, vec);
 			}
 			h->mutation = "IPI vector outside 16-255";
-			expect1(h, ST_INVALID_PARAMETER);
+			expect1(h, HV_STATUS_INVALID_PARAMETER);
 			return;
 		case 13:
 			if (ci->gate != G_IPI && ci->gate != G_IPI_EX)
@@ -1246,7 +1166,7 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 				}
 			}
 			h->mutation = "IPI target VTL / reserved bytes";
-			expect1(h, ST_INVALID_PARAMETER);
+			expect1(h, HV_STATUS_INVALID_PARAMETER);
 			return;
 		case 14:
 			if (ci->gate != G_FLUSH_EX && ci->gate != G_IPI_EX)
@@ -1262,7 +1182,7 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 						else
 							h->xmm[0] = v;
 						h->mutation = "VP set format not 0/1";
-						expect1(h, ST_INVALID_PARAMETER);
+						expect1(h, HV_STATUS_INVALID_PARAMETER);
 						return;
 					}
 					u64 *fmtp = ci->gate == G_IPI_EX ? &h->out : &h->xmm[0];
@@ -1278,7 +1198,7 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 					if (chance(c, 50)) {
 						put64(p, fmt_off, 2 + below(c, 1000));
 						h->mutation = "VP set format not 0/1";
-						expect1(h, ST_INVALID_PARAMETER);
+						expect1(h, HV_STATUS_INVALID_PARAMETER);
 						return;
 					}
 					u64 mask = get64(p, fmt_off + 8);
@@ -1291,29 +1211,29 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 					put64(p, fmt_off + 8, mask | extra);
 				}
 				h->mutation = "ValidBanksMask does not match varhead";
-				expect1(h, ST_INVALID_HYPERCALL_INPUT);
+				expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 				return;
 			}
 		case 15:
-			if (ci->code != CALL_GET_VP_INDEX || fast)
+			if (ci->code != HV_CALL_GET_VP_INDEX || fast)
 				continue;
 			switch (below(c, 3)) {
 			case 0:
 				put64(p, 0, chance(c, 50) ? 0 : rnd(c) & ~1ull);
 				h->mutation = "partition not SELF";
-				expect1(h, ST_INVALID_PARTITION_ID);
+				expect1(h, HV_STATUS_INVALID_PARTITION_ID);
 				return;
 			case 1:
 				put64(p, 8, get64(p, 8) | ((u64)(1 + below(c, 255)) << (8 * (1 + below(c, 7)))));
 				h->mutation = "reserved header bytes";
-				expect1(h, ST_INVALID_PARAMETER);
+				expect1(h, HV_STATUS_INVALID_PARAMETER);
 				return;
 			default: {
 				u32 start = ctl_rep_start(ctl);
 				u32 j = start + below(c, reps - start);
 				put32(p, 16 + 4 * j, 0x1000 + below(c, 0x10000)); /* no VP has it */
 				h->mutation = "unknown APIC ID";
-				expect1(h, ST_INVALID_PARAMETER);
+				expect1(h, HV_STATUS_INVALID_PARAMETER);
 				h->expect_reps = (s32)j;
 				return;
 			}
@@ -1323,25 +1243,25 @@ static void mutate(struct fuzz_cpu *c, struct hc *h)
 	/* Nothing applied: a reserved control bit always does. */
 	h->control = ctl | (1ull << 30);
 	h->mutation = "reserved control bit 30";
-	expect1(h, ST_INVALID_HYPERCALL_INPUT);
+	expect1(h, HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 static void make_unknown(struct fuzz_cpu *c, struct hc *h)
 {
 	u64 ctl = undefined_code(c);
 	if (chance(c, 50))
-		ctl |= CTL_FAST;
+		ctl |= HVCALL_FAST;
 	h->info = NULL;
 	h->in = gen_in_gpa(c);
 	h->out = gen_out_gpa(c);
 	for (u32 i = 0; i < 12; i++)
 		h->xmm[i] = rnd(c);
-	h->expect[0] = ST_INVALID_HYPERCALL_CODE;
+	h->expect[0] = HV_STATUS_INVALID_HYPERCALL_CODE;
 	h->n_expect = 1;
 	if (chance(c, 40)) {
 		/* Anything else in the control: then a shape error is as good. */
-		ctl |= rnd(c) & ~0xFFFFull & ~CTL_FAST;
-		h->expect[1] = ST_INVALID_HYPERCALL_INPUT;
+		ctl |= rnd(c) & ~0xFFFFull & ~HVCALL_FAST;
+		h->expect[1] = HV_STATUS_INVALID_HYPERCALL_INPUT;
 		h->n_expect = 2;
 	}
 	h->control = ctl;
@@ -1350,10 +1270,10 @@ static void make_unknown(struct fuzz_cpu *c, struct hc *h)
 
 static void make_random(struct fuzz_cpu *c, struct hc *h)
 {
-	static const u16 known[] = {CALL_FLUSH_SPACE, CALL_FLUSH_LIST, CALL_SPIN_WAIT,
-				    CALL_SEND_IPI, CALL_FLUSH_SPACE_EX, CALL_FLUSH_LIST_EX,
-				    CALL_SEND_IPI_EX, CALL_POST_MESSAGE, CALL_SIGNAL_EVENT,
-				    CALL_GET_VP_INDEX, CALL_EXT_QUERY_CAPS};
+	static const u16 known[] = {HV_CALL_FLUSH_SPACE, HV_CALL_FLUSH_LIST, HV_CALL_NOTIFY_LONG_SPIN_WAIT,
+				    HV_CALL_SEND_IPI, HV_CALL_FLUSH_SPACE_EX, HV_CALL_FLUSH_LIST_EX,
+				    HV_CALL_SEND_IPI_EX, HV_CALL_POST_MESSAGE, HV_CALL_SIGNAL_EVENT,
+				    HV_CALL_GET_VP_INDEX, HV_CALL_EXT_QUERY_CAPS};
 	u64 ctl;
 	if (chance(c, 25)) {
 		ctl = rnd(c);
@@ -1362,14 +1282,14 @@ static void make_random(struct fuzz_cpu *c, struct hc *h)
 					 : (chance(c, 50) ? (u16)rnd(c) : (u16)below(c, 0x120));
 		ctl = code;
 		if (chance(c, 50))
-			ctl |= CTL_FAST;
+			ctl |= HVCALL_FAST;
 		u32 r = below(c, 10);
-		ctl |= CTL_VARHEAD(r < 7 ? 0 : r < 9 ? below(c, 5) : below(c, 1024));
+		ctl |= HVCALL_VARHEAD(r < 7 ? 0 : r < 9 ? below(c, 5) : below(c, 1024));
 		r = below(c, 20);
 		u32 count = r < 10 ? 0 : r < 17 ? below(c, 17) : below(c, 4096);
-		ctl |= CTL_REP_COUNT(count);
+		ctl |= HVCALL_REP_COUNT(count);
 		r = below(c, 10);
-		ctl |= CTL_REP_START(r < 7 ? 0 : r < 9 ? (count ? below(c, count) : 0) : below(c, 4096));
+		ctl |= HVCALL_REP_START(r < 7 ? 0 : r < 9 ? (count ? below(c, count) : 0) : below(c, 4096));
 		if (chance(c, 10))
 			ctl |= 1ull << (27 + below(c, 4) + (below(c, 3) == 0 ? 0 : below(c, 2) ? 17 : 33));
 		if (chance(c, 3))
@@ -1639,14 +1559,14 @@ static void judge(struct fuzz_cpu *c, const struct hc *h, u64 r, bool faulted, u
 	u32 count = ctl_rep_count(h->control);
 	if (reps > count)
 		fail(c, CHK_REPS, "%u reps completed of %u: %s", reps, count, d);
-	else if (st == ST_SUCCESS && h->info && h->info->rep && reps != count)
+	else if (st == HV_STATUS_SUCCESS && h->info && h->info->rep && reps != count)
 		fail(c, CHK_REPS, "SUCCESS after %u of %u reps: %s", reps, count, d);
 	else if (h->info && !h->info->rep && reps)
 		fail(c, CHK_REPS, "%u reps completed by a simple call: %s", reps, d);
-	else if (st == ST_INVALID_HYPERCALL_CODE && reps)
+	else if (st == HV_STATUS_INVALID_HYPERCALL_CODE && reps)
 		fail(c, CHK_REPS, "%u reps completed with INVALID_HYPERCALL_CODE: %s", reps, d);
 	const char *why = success_forbidden(h);
-	if (st == ST_SUCCESS && why)
+	if (st == HV_STATUS_SUCCESS && why)
 		fail(c, CHK_FORBIDDEN_SUCCESS, "SUCCESS despite %s: %s", why, d);
 	if (h->n_expect) {
 		bool ok = st == h->expect[0] || (h->n_expect > 1 && st == h->expect[1]);
@@ -1660,7 +1580,7 @@ static void judge(struct fuzz_cpu *c, const struct hc *h, u64 r, bool faulted, u
 		fail(c, CHK_REGS, "registers changed (mask 0x%x: %s): %s", regs,
 		     h->long_mode ? "RDX R8 XMM0-5 RBX RSI RDI RBP R9-R15" : "EBX ECX ESI EDI EBP",
 		     d);
-	if (st == ST_SUCCESS && h->out_kind && h->n_expect)
+	if (st == HV_STATUS_SUCCESS && h->out_kind && h->n_expect)
 		check_output(c, h, d);
 }
 
@@ -1760,10 +1680,6 @@ __asm__(".pushsection .text\n"
 	".code32\n"
 	".popsection\n");
 
-#define CR4_OSFXSR (1u << 9)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-
 static void hc_batch64(struct fuzz_cpu *c)
 {
 	memset(&batch, 0, sizeof(batch));
@@ -1840,33 +1756,33 @@ enum msr_kind {
 static enum msr_kind msr_kind_of(u32 msr)
 {
 	switch (msr) {
-	case MSR_GUEST_OS_ID: return MK_GUEST_OS_ID;
-	case MSR_HYPERCALL: return MK_HYPERCALL;
-	case MSR_VP_INDEX: return MK_VP_INDEX;
-	case MSR_RESET: return MK_RESET;
-	case MSR_VP_RUNTIME: return MK_VP_RUNTIME;
-	case MSR_TIME_REF_COUNT: return MK_TIME_REF;
-	case MSR_REFERENCE_TSC: return MK_REF_TSC;
-	case MSR_TSC_FREQUENCY: return MK_TSC_FREQ;
-	case MSR_APIC_FREQUENCY: return MK_APIC_FREQ;
-	case MSR_EOI: return MK_EOI;
-	case MSR_ICR: return MK_ICR;
-	case MSR_TPR: return MK_TPR;
-	case MSR_VP_ASSIST_PAGE: return MK_ASSIST;
-	case MSR_SCONTROL: return MK_SCONTROL;
-	case MSR_SVERSION: return MK_SVERSION;
-	case MSR_SIEFP: return MK_SIEFP;
-	case MSR_SIMP: return MK_SIMP;
-	case MSR_EOM: return MK_EOM;
-	case MSR_GUEST_IDLE: return MK_IDLE;
-	case MSR_CRASH_CTL: return MK_CRASH_CTL;
+	case HV_MSR_GUEST_OS_ID: return MK_GUEST_OS_ID;
+	case HV_MSR_HYPERCALL: return MK_HYPERCALL;
+	case HV_MSR_VP_INDEX: return MK_VP_INDEX;
+	case HV_MSR_RESET: return MK_RESET;
+	case HV_MSR_VP_RUNTIME: return MK_VP_RUNTIME;
+	case HV_MSR_TIME_REF_COUNT: return MK_TIME_REF;
+	case HV_MSR_REFERENCE_TSC: return MK_REF_TSC;
+	case HV_MSR_TSC_FREQUENCY: return MK_TSC_FREQ;
+	case HV_MSR_APIC_FREQUENCY: return MK_APIC_FREQ;
+	case HV_MSR_EOI: return MK_EOI;
+	case HV_MSR_ICR: return MK_ICR;
+	case HV_MSR_TPR: return MK_TPR;
+	case HV_MSR_VP_ASSIST_PAGE: return MK_ASSIST;
+	case HV_MSR_SCONTROL: return MK_SCONTROL;
+	case HV_MSR_SVERSION: return MK_SVERSION;
+	case HV_MSR_SIEFP: return MK_SIEFP;
+	case HV_MSR_SIMP: return MK_SIMP;
+	case HV_MSR_EOM: return MK_EOM;
+	case HV_MSR_GUEST_IDLE: return MK_IDLE;
+	case HV_MSR_CRASH_CTL: return MK_CRASH_CTL;
 	default: break;
 	}
-	if (msr >= MSR_SINT(0) && msr <= MSR_SINT(15))
+	if (msr >= HV_MSR_SINT(0) && msr <= HV_MSR_SINT(15))
 		return MK_SINT;
-	if (msr >= MSR_STIMER_CONFIG(0) && msr <= MSR_STIMER_COUNT(3))
-		return (msr - MSR_STIMER_CONFIG(0)) & 1 ? MK_STIMER_COUNT : MK_STIMER_CONFIG;
-	if (msr >= MSR_CRASH_P0 && msr < MSR_CRASH_CTL)
+	if (msr >= HV_MSR_STIMER_CONFIG(0) && msr <= HV_MSR_STIMER_COUNT(3))
+		return (msr - HV_MSR_STIMER_CONFIG(0)) & 1 ? MK_STIMER_COUNT : MK_STIMER_CONFIG;
+	if (msr >= HV_MSR_CRASH_P0 && msr < HV_MSR_CRASH_CTL)
 		return MK_CRASH_P;
 	return MK_UNKNOWN;
 }
@@ -1875,29 +1791,29 @@ static bool msr_offered(enum msr_kind k)
 {
 	switch (k) {
 	case MK_GUEST_OS_ID:
-	case MK_HYPERCALL: return offered_lo(PRIV_HYPERCALL);
-	case MK_VP_INDEX: return offered_lo(PRIV_VP_INDEX);
-	case MK_RESET: return offered_lo(PRIV_RESET);
-	case MK_VP_RUNTIME: return offered_lo(PRIV_RUNTIME);
-	case MK_TIME_REF: return offered_lo(PRIV_TIME_REF);
-	case MK_REF_TSC: return offered_lo(PRIV_REF_TSC);
+	case MK_HYPERCALL: return offered_lo(HV_PRIV_HYPERCALL_MSRS);
+	case MK_VP_INDEX: return offered_lo(HV_PRIV_VP_INDEX);
+	case MK_RESET: return offered_lo(HV_PRIV_RESET);
+	case MK_VP_RUNTIME: return offered_lo(HV_PRIV_VP_RUNTIME);
+	case MK_TIME_REF: return offered_lo(HV_PRIV_REF_COUNTER);
+	case MK_REF_TSC: return offered_lo(HV_PRIV_REFERENCE_TSC);
 	case MK_TSC_FREQ:
-	case MK_APIC_FREQ: return offered_lo(PRIV_FREQ);
+	case MK_APIC_FREQ: return offered_lo(HV_PRIV_FREQUENCY);
 	case MK_EOI:
 	case MK_ICR:
 	case MK_TPR:
-	case MK_ASSIST: return offered_lo(PRIV_INTR_CTRL);
+	case MK_ASSIST: return offered_lo(HV_PRIV_INTR_CTRL);
 	case MK_SCONTROL:
 	case MK_SVERSION:
 	case MK_SIEFP:
 	case MK_SIMP:
 	case MK_EOM:
-	case MK_SINT: return offered_lo(PRIV_SYNIC);
+	case MK_SINT: return offered_lo(HV_PRIV_SYNIC);
 	case MK_STIMER_CONFIG:
-	case MK_STIMER_COUNT: return offered_lo(PRIV_STIMER);
-	case MK_IDLE: return offered_lo(PRIV_IDLE);
+	case MK_STIMER_COUNT: return offered_lo(HV_PRIV_STIMER);
+	case MK_IDLE: return offered_lo(HV_PRIV_GUEST_IDLE);
 	case MK_CRASH_P:
-	case MK_CRASH_CTL: return env.feat_edx & FEAT_CRASH;
+	case MK_CRASH_CTL: return env.feat_edx & HV_FEAT_CRASH_MSRS;
 	default: return false;
 	}
 }
@@ -1934,7 +1850,7 @@ static u64 gen_overlay(struct fuzz_cpu *c)
 	if (v && (v & ~0xFFFull) < env.ram_top && !in_scratch(v))
 		v = shared_page(c);
 	if (v && chance(c, 70)) /* GPA 0 only ever disables */
-		v |= OVERLAY_ENABLE;
+		v |= HV_OVERLAY_ENABLE;
 	if (chance(c, 20))
 		v |= (rnd(c) & OVERLAY_RSVD) | 2;
 	return v;
@@ -1951,7 +1867,7 @@ static u64 gen_value(struct fuzz_cpu *c, enum msr_kind k)
 		return v & ~1ull;
 	case MK_CRASH_CTL:
 		/* Bit 63 reports a guest crash and stops the partition: never. */
-		return (chance(c, 50) ? 0 : rnd(c)) & ~CRASH_NOTIFY;
+		return (chance(c, 50) ? 0 : rnd(c)) & ~HV_CRASH_NOTIFY;
 	case MK_REF_TSC:
 	case MK_ASSIST:
 	case MK_SIMP:
@@ -1979,23 +1895,23 @@ static u64 gen_value(struct fuzz_cpu *c, enum msr_kind k)
 	case MK_SINT:
 		if (r < 55) {
 			v = below(c, 256);
-			if (chance(c, 40)) v |= SINT_MASKED;
-			if (chance(c, 30)) v |= SINT_AUTO_EOI;
-			if (chance(c, 10)) v |= SINT_POLLING;
+			if (chance(c, 40)) v |= HV_SINT_MASKED;
+			if (chance(c, 30)) v |= HV_SINT_AUTO_EOI;
+			if (chance(c, 10)) v |= HV_SINT_POLLING;
 			if (chance(c, 20)) v |= rnd(c) & ~0x7FFFFull; /* RsvdP: ignored */
 			return v;
 		}
-		return r < 75 ? SINT_MASKED : rnd(c);
+		return r < 75 ? HV_SINT_MASKED : rnd(c);
 	case MK_STIMER_CONFIG:
 		if (r < 60) {
 			v = (rnd(c) & 0xF) | (u64)below(c, 256) << 4 | (u64)below(c, 16) << 16;
-			if (chance(c, 40)) v |= STIMER_DIRECT;
+			if (chance(c, 40)) v |= HV_STIMER_DIRECT;
 			if (chance(c, 20)) v |= rnd(c) & STIMER_RSVDZ;
 			return v;
 		}
 		return r < 80 ? 0 : rnd(c);
 	case MK_STIMER_COUNT: {
-		u64 now = offered_lo(PRIV_TIME_REF) ? rdmsr(MSR_TIME_REF_COUNT) : 0;
+		u64 now = offered_lo(HV_PRIV_REF_COUNTER) ? rdmsr(HV_MSR_TIME_REF_COUNT) : 0;
 		if (r < 30) return now + 10000 + below(c, 200000);	/* 1-20 ms ahead */
 		if (r < 45) return rnd(c);
 		if (r < 55) return 0;
@@ -2029,11 +1945,11 @@ static bool period_tame(u64 count)
 
 static u64 stimer_tame(struct fuzz_cpu *c, enum msr_kind k, u32 msr, u64 v)
 {
-	u32 i = (msr - MSR_STIMER_CONFIG(0)) / 2;
-	if (k == MK_STIMER_COUNT && (c->st_cfg[i] & STIMER_PERIODIC) && !period_tame(v))
+	u32 i = (msr - HV_MSR_STIMER_CONFIG(0)) / 2;
+	if (k == MK_STIMER_COUNT && (c->st_cfg[i] & HV_STIMER_PERIODIC) && !period_tame(v))
 		v = PERIOD_MIN + (rnd(c) & 0xFFFFFF);
-	if (k == MK_STIMER_CONFIG && (v & STIMER_PERIODIC) && !period_tame(c->st_cnt[i]))
-		v &= ~STIMER_PERIODIC;
+	if (k == MK_STIMER_CONFIG && (v & HV_STIMER_PERIODIC) && !period_tame(c->st_cnt[i]))
+		v &= ~HV_STIMER_PERIODIC;
 	return v;
 }
 
@@ -2053,18 +1969,18 @@ static int write_must_gp(enum msr_kind k, u64 v)
 	case MK_RESET: return (v & ~1ull) != 0;	/* 63:1 RsvdZ (2.5) */
 	case MK_EOI: return (v >> 32) != 0;	/* 63:32 RsvdZ (2.9) */
 	case MK_TPR: return (v >> 8) != 0;	/* 63:8 RsvdZ (2.9) */
-	case MK_SINT: return (v & 0xFF) < 16 && !(v & SINT_MASKED); /* 2.11 */
+	case MK_SINT: return (v & 0xFF) < 16 && !(v & HV_SINT_MASKED); /* 2.11 */
 	case MK_SIMP:
 	case MK_SIEFP:
 	case MK_ASSIST:
 	case MK_REF_TSC:
 		if ((v & OVERLAY_RSVD) || gpa >= env.gpa_limit)
 			return 1;
-		return (v & OVERLAY_ENABLE) ? -1 : 0; /* another overlay may be there */
+		return (v & HV_OVERLAY_ENABLE) ? -1 : 0; /* another overlay may be there */
 	case MK_STIMER_CONFIG:
 		if (v & STIMER_RSVDZ)
 			return 1;
-		if ((v & STIMER_DIRECT) && (!env.direct || ((v >> 4) & 0xFF) < 16))
+		if ((v & HV_STIMER_DIRECT) && (!env.direct || ((v >> 4) & 0xFF) < 16))
 			return 1;
 		return 0;
 	case MK_STIMER_COUNT:
@@ -2110,7 +2026,7 @@ static void check_read(struct fuzz_cpu *c, enum msr_kind k, u32 msr, u64 v, u64 
 		c->last_runtime = v;
 		break;
 	case MK_CRASH_CTL:
-		if (!(v & CRASH_NOTIFY))
+		if (!(v & HV_CRASH_NOTIFY))
 			fail(c, CHK_MSR_VALUE, "CRASH_CTL reads %llx: CrashNotify not offered", v);
 		break;
 	default:
@@ -2124,7 +2040,7 @@ static bool readback_rule(enum msr_kind k, u64 v, u64 *want, u64 *mask)
 	*mask = ~0ull;
 	switch (k) {
 	case MK_SINT:
-		*want = v & (0xFFull | SINT_MASKED | SINT_AUTO_EOI | (env.polling ? SINT_POLLING : 0));
+		*want = v & (0xFFull | HV_SINT_MASKED | HV_SINT_AUTO_EOI | (env.polling ? HV_SINT_POLLING : 0));
 		return true;
 	case MK_SCONTROL: *want = v & 1; return true;
 	case MK_TPR:
@@ -2136,8 +2052,8 @@ static bool readback_rule(enum msr_kind k, u64 v, u64 *want, u64 *mask)
 		return true;
 	case MK_STIMER_CONFIG:
 		/* Enable may drop at once (no SINT, or a one-shot already due: 7.8). */
-		*want = v & ~STIMER_ENABLE;
-		*mask = ~STIMER_ENABLE;
+		*want = v & ~HV_STIMER_ENABLE;
+		*mask = ~HV_STIMER_ENABLE;
 		return true;
 	default:
 		return false;
@@ -2149,8 +2065,8 @@ static bool readback_rule(enum msr_kind k, u64 v, u64 *want, u64 *mask)
 static void idle_op(struct fuzz_cpu *c)
 {
 	irq_disable();
-	if (offered_lo(PRIV_INTR_CTRL))
-		wrmsr(MSR_TPR, 0);
+	if (offered_lo(HV_PRIV_INTR_CTRL))
+		wrmsr(HV_MSR_TPR, 0);
 	else
 		lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
@@ -2158,7 +2074,7 @@ static void idle_op(struct fuzz_cpu *c)
 	lapic_write(LAPIC_TIMER_INITIAL, env.wake_ticks); /* 200 us */
 	c->op = OP_IDLE;
 	bool gp;
-	msr_read(c, MSR_GUEST_IDLE, &gp);
+	msr_read(c, HV_MSR_GUEST_IDLE, &gp);
 	c->op = OP_NONE;
 	irq_enable();
 	c->idles++;
@@ -2169,8 +2085,8 @@ static void idle_op(struct fuzz_cpu *c)
 static void hc_call_check(struct fuzz_cpu *c, u32 page, const char *where)
 {
 	u32 regs;
-	u64 r = hc32(c, page, CALL_SPIN_WAIT | CTL_FAST, 1, 0, &regs);
-	if (c->faulted || (u16)r != ST_SUCCESS)
+	u64 r = hc32(c, page, HV_CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 1, 0, &regs);
+	if (c->faulted || (u16)r != HV_STATUS_SUCCESS)
 		fail(c, CHK_HC_MSR, "NotifyLongSpinWait through the page at %08x (%s): %s result %llx",
 		     page, where, c->faulted ? vector_name(c->fault_vec) : "", r);
 }
@@ -2178,10 +2094,10 @@ static void hc_call_check(struct fuzz_cpu *c, u32 page, const char *where)
 /* Puts the page back home; false if that failed (then nothing can call). */
 static bool hc_restore(struct fuzz_cpu *c)
 {
-	u64 home = (u32)hypercall_page | OVERLAY_ENABLE;
-	bool gp1 = msr_write(c, MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
-	bool gp2 = msr_write(c, MSR_HYPERCALL, home);
-	u64 rb = rdmsr(MSR_HYPERCALL);
+	u64 home = (u32)hypercall_page | HV_OVERLAY_ENABLE;
+	bool gp1 = msr_write(c, HV_MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
+	bool gp2 = msr_write(c, HV_MSR_HYPERCALL, home);
+	u64 rb = rdmsr(HV_MSR_HYPERCALL);
 	if (gp1 || gp2 || rb != home) {
 		fail(c, CHK_HC_MSR, "restoring the hypercall page: #GP %d/%d, HYPERCALL reads %llx",
 		     gp1, gp2, rb);
@@ -2197,28 +2113,28 @@ static void hypercall_msr_op(struct fuzz_cpu *c)
 	u32 move = page_of(SP_HC_MOVE);
 	u64 v;
 	u32 r = below(c, 100);
-	if (r < 40) v = move | OVERLAY_ENABLE;
+	if (r < 40) v = move | HV_OVERLAY_ENABLE;
 	else if (r < 48) v = move;
-	else if (r < 58) v = move | OVERLAY_ENABLE | ((rnd(c) & HYPERCALL_RSVD) | 4);
-	else if (r < 68) v = beyond_phys(c) | OVERLAY_ENABLE;
-	else if (r < 76) v = (u32)hypercall_page | OVERLAY_ENABLE | ((rnd(c) & HYPERCALL_RSVD) | 8);
+	else if (r < 58) v = move | HV_OVERLAY_ENABLE | ((rnd(c) & HYPERCALL_RSVD) | 4);
+	else if (r < 68) v = beyond_phys(c) | HV_OVERLAY_ENABLE;
+	else if (r < 76) v = (u32)hypercall_page | HV_OVERLAY_ENABLE | ((rnd(c) & HYPERCALL_RSVD) | 8);
 	else if (r < 84) v = (u32)hypercall_page;
-	else if (r < 92) v = beyond_ram(c) | OVERLAY_ENABLE;
-	else v = (chance(c, 50) ? move : beyond_phys(c)) | (rnd(c) & 0xFFFull & ~HYPERCALL_LOCKED);
+	else if (r < 92) v = beyond_ram(c) | HV_OVERLAY_ENABLE;
+	else v = (chance(c, 50) ? move : beyond_phys(c)) | (rnd(c) & 0xFFFull & ~HV_HYPERCALL_LOCKED);
 	c->op = OP_HC_MSR;
-	c->op_a = MSR_HYPERCALL;
+	c->op_a = HV_MSR_HYPERCALL;
 	c->op_b = v;
-	bool gp = msr_write(c, MSR_HYPERCALL, v);
+	bool gp = msr_write(c, HV_MSR_HYPERCALL, v);
 	bool must = (v & HYPERCALL_RSVD) || (v & ~0xFFFull) >= env.gpa_limit;
 	if (must && !gp)
 		fail(c, CHK_MSR_GP, "HYPERCALL <- %llx accepted (reserved bits or beyond MAXPHYADDR)", v);
 	if (!must && gp)
 		fail(c, CHK_HC_MSR, "HYPERCALL <- %llx refused", v);
 	if (!gp) {
-		u64 rb = rdmsr(MSR_HYPERCALL);
+		u64 rb = rdmsr(HV_MSR_HYPERCALL);
 		if (rb != v)
 			fail(c, CHK_HC_MSR, "HYPERCALL <- %llx reads back %llx", v, rb);
-		if (v == (move | OVERLAY_ENABLE)) {
+		if (v == (move | HV_OVERLAY_ENABLE)) {
 			if (memcmp((void *)move, env.insn, 4) != 0)
 				fail(c, CHK_HC_MSR, "the moved hypercall page holds %02x %02x %02x %02x",
 				     ((u8 *)move)[0], ((u8 *)move)[1], ((u8 *)move)[2],
@@ -2238,23 +2154,23 @@ static void hypercall_msr_op(struct fuzz_cpu *c)
 static void os_id_op(struct fuzz_cpu *c)
 {
 	u64 v = chance(c, 30) ? 0 : chance(c, 30) ? GUEST_OS_ID_VALUE + below(c, 100) : rnd(c);
-	u64 home = (u32)hypercall_page | OVERLAY_ENABLE;
+	u64 home = (u32)hypercall_page | HV_OVERLAY_ENABLE;
 	c->op = OP_HC_MSR;
-	c->op_a = MSR_GUEST_OS_ID;
+	c->op_a = HV_MSR_GUEST_OS_ID;
 	c->op_b = v;
 	c->os_id_ops++;
-	if (msr_write(c, MSR_GUEST_OS_ID, v))
+	if (msr_write(c, HV_MSR_GUEST_OS_ID, v))
 		fail(c, CHK_HC_MSR, "GUEST_OS_ID <- %llx refused", v);
-	u64 rb = rdmsr(MSR_GUEST_OS_ID), hc = rdmsr(MSR_HYPERCALL);
+	u64 rb = rdmsr(HV_MSR_GUEST_OS_ID), hc = rdmsr(HV_MSR_HYPERCALL);
 	if (rb != v)
 		fail(c, CHK_HC_MSR, "GUEST_OS_ID <- %llx reads back %llx", v, rb);
 	if (v == 0) {
-		if (hc & OVERLAY_ENABLE)
+		if (hc & HV_OVERLAY_ENABLE)
 			fail(c, CHK_HC_MSR, "GUEST_OS_ID 0 left HYPERCALL enabled (%llx)", hc);
-		if (msr_write(c, MSR_HYPERCALL, home))
+		if (msr_write(c, HV_MSR_HYPERCALL, home))
 			fail(c, CHK_HC_MSR, "HYPERCALL <- %llx with GUEST_OS_ID 0 refused", home);
-		hc = rdmsr(MSR_HYPERCALL);
-		if (hc & OVERLAY_ENABLE)
+		hc = rdmsr(HV_MSR_HYPERCALL);
+		if (hc & HV_OVERLAY_ENABLE)
 			fail(c, CHK_HC_MSR, "HYPERCALL enabled (%llx) while GUEST_OS_ID is 0", hc);
 	} else if (hc != home) {
 		fail(c, CHK_HC_MSR, "GUEST_OS_ID <- %llx changed HYPERCALL to %llx", v, hc);
@@ -2293,7 +2209,7 @@ static void msr_op(struct fuzz_cpu *c)
 		if (!gp)
 			check_read(c, k, msr, v, before);
 		if (locked) {
-			u64 want = k == MK_HYPERCALL ? ((u32)hypercall_page | OVERLAY_ENABLE)
+			u64 want = k == MK_HYPERCALL ? ((u32)hypercall_page | HV_OVERLAY_ENABLE)
 						     : GUEST_OS_ID_VALUE;
 			if (!gp && v != want)
 				fail(c, CHK_HC_MSR, "MSR %x reads %llx, want %llx", msr, v, want);
@@ -2335,7 +2251,7 @@ static void msr_op(struct fuzz_cpu *c)
 		rb = rdmsr(msr);
 	irq_enable();
 	if (timer && !gp) {
-		u32 i = (msr - MSR_STIMER_CONFIG(0)) / 2;
+		u32 i = (msr - HV_MSR_STIMER_CONFIG(0)) / 2;
 		if (k == MK_STIMER_COUNT)
 			c->st_cnt[i] = v;
 		else
@@ -2358,7 +2274,7 @@ static void msr_op(struct fuzz_cpu *c)
 static void fuzz_loop(struct fuzz_cpu *c)
 {
 	fuzz_idt_load();
-	c->t_start = offered_lo(PRIV_TIME_REF) ? rdmsr(MSR_TIME_REF_COUNT) : 0;
+	c->t_start = offered_lo(HV_PRIV_REF_COUNTER) ? rdmsr(HV_MSR_TIME_REF_COUNT) : 0;
 	irq_enable();
 	for (c->iter = 0; c->iter < env.iters; c->iter++) {
 		c->irq_burst = 0;
@@ -2370,12 +2286,12 @@ static void fuzz_loop(struct fuzz_cpu *c)
 				hc_op32(c);
 		} else if (r < 97) {
 			msr_op(c);
-		} else if (offered_lo(PRIV_TIME_REF)) {
+		} else if (offered_lo(HV_PRIV_REF_COUNTER)) {
 			time_read(c);
 		}
 	}
 	irq_disable();
-	c->t_end = offered_lo(PRIV_TIME_REF) ? rdmsr(MSR_TIME_REF_COUNT) : 0;
+	c->t_end = offered_lo(HV_PRIV_REF_COUNTER) ? rdmsr(HV_MSR_TIME_REF_COUNT) : 0;
 	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -2502,21 +2418,21 @@ static void report(bool ap_ran)
 static void vp_cleanup(void)
 {
 	irq_disable();
-	if (offered_lo(PRIV_STIMER))
+	if (offered_lo(HV_PRIV_STIMER))
 		for (u32 i = 0; i < 4; i++) {
-			wrmsr(MSR_STIMER_CONFIG(i), 0);
-			wrmsr(MSR_STIMER_COUNT(i), 0);
+			wrmsr(HV_MSR_STIMER_CONFIG(i), 0);
+			wrmsr(HV_MSR_STIMER_COUNT(i), 0);
 		}
-	if (offered_lo(PRIV_SYNIC)) {
+	if (offered_lo(HV_PRIV_SYNIC)) {
 		for (u32 i = 0; i < 16; i++)
-			wrmsr(MSR_SINT(i), SINT_MASKED);
-		wrmsr(MSR_SCONTROL, 0);
-		wrmsr(MSR_SIMP, 0);
-		wrmsr(MSR_SIEFP, 0);
+			wrmsr(HV_MSR_SINT(i), HV_SINT_MASKED);
+		wrmsr(HV_MSR_SCONTROL, 0);
+		wrmsr(HV_MSR_SIMP, 0);
+		wrmsr(HV_MSR_SIEFP, 0);
 	}
-	if (offered_lo(PRIV_INTR_CTRL)) {
-		wrmsr(MSR_VP_ASSIST_PAGE, 0);
-		wrmsr(MSR_TPR, 0);
+	if (offered_lo(HV_PRIV_INTR_CTRL)) {
+		wrmsr(HV_MSR_VP_ASSIST_PAGE, 0);
+		wrmsr(HV_MSR_TPR, 0);
 	}
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_WAKE);
@@ -2539,13 +2455,13 @@ static void sane_calls(struct fuzz_cpu *c, u64 *vp_index, u64 *spin, u64 *flush)
 	u32 regs;
 	static u8 flush_in[2][24] __attribute__((aligned(8)));
 	u8 *in = flush_in[c->vp];
-	*vp_index = rdmsr(MSR_VP_INDEX);
-	*spin = hc32(c, (u32)hypercall_page, CALL_SPIN_WAIT | CTL_FAST, 100, 0, &regs);
+	*vp_index = rdmsr(HV_MSR_VP_INDEX);
+	*spin = hc32(c, (u32)hypercall_page, HV_CALL_NOTIFY_LONG_SPIN_WAIT | HVCALL_FAST, 100, 0, &regs);
 	if (c->faulted)
 		*spin = ~0ull;
 	memset(in, 0, 24);
-	put64(in, 8, FLUSH_ALL_PROCESSORS);
-	*flush = hc32(c, (u32)hypercall_page, CALL_FLUSH_SPACE, (u32)in, 0, &regs);
+	put64(in, 8, HV_FLUSH_ALL_PROCESSORS);
+	*flush = hc32(c, (u32)hypercall_page, HV_CALL_FLUSH_SPACE, (u32)in, 0, &regs);
 	if (c->faulted)
 		*flush = ~0ull;
 }
@@ -2560,7 +2476,7 @@ static void ap_send_ipi(void *arg)
 {
 	u32 regs;
 	(void)arg;
-	ap_sane.spin = hc32(&cpus[1], (u32)hypercall_page, CALL_SEND_IPI | CTL_FAST,
+	ap_sane.spin = hc32(&cpus[1], (u32)hypercall_page, HV_CALL_SEND_IPI | HVCALL_FAST,
 			    VEC_SANITY_IPI, 1, &regs);
 }
 
@@ -2619,8 +2535,8 @@ static void sanity(bool ap_ok)
 	vp_cleanup();
 	if (ap_ok)
 		smp_call(1, ap_cleanup, NULL, AP_CALL_MS);
-	if (offered_lo(PRIV_REF_TSC))
-		wrmsr(MSR_REFERENCE_TSC, 0);
+	if (offered_lo(HV_PRIV_REFERENCE_TSC))
+		wrmsr(HV_MSR_REFERENCE_TSC, 0);
 	tsc_delay_us(20000); /* stray interrupts from the fuzz land now */
 
 	sane_calls(c, &vp_index, &spin, &flush);
@@ -2629,31 +2545,32 @@ static void sanity(bool ap_ok)
 		    vp_index == 0 && (!ap_ok || (ap_called && ap_sane.vp_index == 1)),
 		    "vp0 reads %llu, vp1 reads %llu (ran %d)", vp_index, ap_sane.vp_index, ap_called);
 	test_result("sanity-notify-long-spin-wait-4.4",
-		    spin == ST_SUCCESS && (!ap_ok || ap_sane.spin == ST_SUCCESS),
+		    spin == HV_STATUS_SUCCESS && (!ap_ok || ap_sane.spin == HV_STATUS_SUCCESS),
 		    "vp0 result %llx, vp1 result %llx", spin, ap_sane.spin);
 	test_result("sanity-flush-all-processors-8.1",
-		    flush == ST_SUCCESS && (!ap_ok || ap_sane.flush == ST_SUCCESS),
+		    flush == HV_STATUS_SUCCESS && (!ap_ok || ap_sane.flush == HV_STATUS_SUCCESS),
 		    "vp0 result %llx, vp1 result %llx", flush, ap_sane.flush);
 
 	/* PV IPIs both ways (4.5). */
 	u32 regs;
 	irq_enable();
 	u32 before = irq_count[1][VEC_SANITY_IPI];
-	u64 r = hc32(c, (u32)hypercall_page, CALL_SEND_IPI | CTL_FAST, VEC_SANITY_IPI, 2, &regs);
+	u64 r = hc32(c, (u32)hypercall_page, HV_CALL_SEND_IPI | HVCALL_FAST, VEC_SANITY_IPI, 2, &regs);
 	bool arrived = ap_ok && wait_irq(1, VEC_SANITY_IPI, before + 1);
-	test_result("sanity-pv-ipi-vp0-to-vp1-4.5", (u16)r == ST_SUCCESS && arrived,
+	test_result("sanity-pv-ipi-vp0-to-vp1-4.5", (u16)r == HV_STATUS_SUCCESS && arrived,
 		    "result %llx, vp1 took the vector %u times%s", r,
 		    irq_count[1][VEC_SANITY_IPI] - before, ap_ok ? "" : " (vp1 not available)");
 	before = irq_count[0][VEC_SANITY_IPI];
 	ap_sane.spin = ~0ull;
 	bool sent = ap_ok && smp_call(1, ap_send_ipi, NULL, AP_CALL_MS);
 	arrived = sent && wait_irq(0, VEC_SANITY_IPI, before + 1);
-	test_result("sanity-pv-ipi-vp1-to-vp0-4.5", sent && (u16)ap_sane.spin == ST_SUCCESS && arrived,
+	test_result("sanity-pv-ipi-vp1-to-vp0-4.5",
+		    sent && (u16)ap_sane.spin == HV_STATUS_SUCCESS && arrived,
 		    "result %llx, vp0 took the vector %u times%s", ap_sane.spin,
 		    irq_count[0][VEC_SANITY_IPI] - before, ap_ok ? "" : " (vp1 not available)");
 
 	/* TIME_REF_COUNT read by both VPs at once (2.6). */
-	if (offered_lo(PRIV_TIME_REF)) {
+	if (offered_lo(HV_PRIV_REF_COUNTER)) {
 		u32 bad0 = c->chk[CHK_TIME].fails;
 		ref_go = 0;
 		ref_ap_bad = 0;
@@ -2672,9 +2589,9 @@ static void sanity(bool ap_ok)
 	}
 
 	/* The hypercall page, the guest's own code and data, the guard pages. */
-	u64 hc = rdmsr(MSR_HYPERCALL);
+	u64 hc = rdmsr(HV_MSR_HYPERCALL);
 	test_result("sanity-hypercall-page-intact-2.3",
-		    hc == ((u32)hypercall_page | OVERLAY_ENABLE) &&
+		    hc == ((u32)hypercall_page | HV_OVERLAY_ENABLE) &&
 			    memcmp(hypercall_page, env.insn, 4) == 0,
 		    "HYPERCALL %llx, page %02x %02x %02x %02x", hc, hypercall_page[0],
 		    hypercall_page[1], hypercall_page[2], hypercall_page[3]);
@@ -2693,34 +2610,34 @@ static void sanity(bool ap_ok)
 		    bad_page < 0 ? 0 : (u32)__image_start + 4096 * (u32)bad_page, bad_guard);
 
 	/* Crash parameters read back (2.13). */
-	if (env.feat_edx & FEAT_CRASH) {
+	if (env.feat_edx & HV_FEAT_CRASH_MSRS) {
 		bool ok = true;
 		for (u32 i = 0; i < 5; i++) {
 			u64 v = 0x1234567800000000ull | i;
-			wrmsr(MSR_CRASH_P0 + i, v);
-			ok &= rdmsr(MSR_CRASH_P0 + i) == v;
-			wrmsr(MSR_CRASH_P0 + i, 0);
+			wrmsr(HV_MSR_CRASH_P0 + i, v);
+			ok &= rdmsr(HV_MSR_CRASH_P0 + i) == v;
+			wrmsr(HV_MSR_CRASH_P0 + i, 0);
 		}
 		test_result("sanity-crash-parameters-2.13", ok, "a crash parameter did not read back");
 	}
 
 	/* The reference TSC page (2.7) in a scratch page. */
-	if (offered_lo(PRIV_REF_TSC)) {
+	if (offered_lo(HV_PRIV_REFERENCE_TSC)) {
 		u32 page = page_of(SP_SHARED_FIRST);
-		wrmsr(MSR_REFERENCE_TSC, page | OVERLAY_ENABLE);
+		wrmsr(HV_MSR_REFERENCE_TSC, page | HV_OVERLAY_ENABLE);
 		const volatile u8 *p = (const volatile u8 *)page;
 		u32 seq = *(const volatile u32 *)p;
-		u64 ref = rdmsr(MSR_TIME_REF_COUNT), mine = 0;
-		bool ok = rdmsr(MSR_REFERENCE_TSC) == (page | OVERLAY_ENABLE);
+		u64 ref = rdmsr(HV_MSR_TIME_REF_COUNT), mine = 0;
+		bool ok = rdmsr(HV_MSR_REFERENCE_TSC) == (page | HV_OVERLAY_ENABLE);
 		if (seq != 0 && seq != 0xFFFFFFFF) {
 			u64 scale = get64((const u8 *)p, 8), offset = get64((const u8 *)p, 16);
 			mine = mulhi64(rdtsc(), scale) + offset;
-			u64 ref2 = rdmsr(MSR_TIME_REF_COUNT);
+			u64 ref2 = rdmsr(HV_MSR_TIME_REF_COUNT);
 			ok &= mine + 100000 >= ref && mine <= ref2 + 100000; /* within 10 ms */
 		} else {
 			note("the reference TSC page is invalid (sequence %u): TIME_REF_COUNT only", seq);
 		}
-		wrmsr(MSR_REFERENCE_TSC, 0);
+		wrmsr(HV_MSR_REFERENCE_TSC, 0);
 		test_result("sanity-reference-tsc-page-2.7", ok,
 			    "sequence %u, page time %llu, TIME_REF_COUNT %llu", seq, mine, ref);
 	}
@@ -2745,15 +2662,15 @@ static void ap_stimer_case(void *arg)
 	const struct stimer_case *t = arg;
 	u32 before = irq_count[1][VEC_SANITY_TIMER], spins = 0;
 	irq_enable();
-	wrmsr(MSR_STIMER_CONFIG(3), t->config & ~STIMER_ENABLE);
-	wrmsr(MSR_STIMER_COUNT(3), t->count);
-	u64 start = rdmsr(MSR_TIME_REF_COUNT);
-	wrmsr(MSR_STIMER_CONFIG(3), t->config);
-	while (rdmsr(MSR_TIME_REF_COUNT) - start < t->ms * 10000ull)
+	wrmsr(HV_MSR_STIMER_CONFIG(3), t->config & ~HV_STIMER_ENABLE);
+	wrmsr(HV_MSR_STIMER_COUNT(3), t->count);
+	u64 start = rdmsr(HV_MSR_TIME_REF_COUNT);
+	wrmsr(HV_MSR_STIMER_CONFIG(3), t->config);
+	while (rdmsr(HV_MSR_TIME_REF_COUNT) - start < t->ms * 10000ull)
 		spins++;
-	wrmsr(MSR_STIMER_CONFIG(3), 0);
-	wrmsr(MSR_STIMER_COUNT(3), 0);
-	st_elapsed = rdmsr(MSR_TIME_REF_COUNT) - start;
+	wrmsr(HV_MSR_STIMER_CONFIG(3), 0);
+	wrmsr(HV_MSR_STIMER_COUNT(3), 0);
+	st_elapsed = rdmsr(HV_MSR_TIME_REF_COUNT) - start;
 	st_fired = irq_count[1][VEC_SANITY_TIMER] - before;
 	st_spins = spins;
 	st_done = 1;
@@ -2782,8 +2699,8 @@ static volatile u32 st_setup;
  * false) or MessagePending (flag true). */
 static bool slot_wait(const volatile u8 *slot, bool flag)
 {
-	u64 start = rdmsr(MSR_TIME_REF_COUNT);
-	while (rdmsr(MSR_TIME_REF_COUNT) - start < 1000000) {
+	u64 start = rdmsr(HV_MSR_TIME_REF_COUNT);
+	while (rdmsr(HV_MSR_TIME_REF_COUNT) - start < 1000000) {
 		if (flag ? (slot[5] & MSG_PENDING) : *(const volatile u32 *)slot != 0)
 			return true;
 	}
@@ -2796,14 +2713,14 @@ static void ap_stimer_queued_case(void *arg)
 	volatile u8 *sim = sanity_sim, *slot = sim + SANITY_SINT * 256;
 	irq_enable();
 	for (u32 i = 0; i < 4; i++)
-		wrmsr(MSR_STIMER_CONFIG(i), 0);
+		wrmsr(HV_MSR_STIMER_CONFIG(i), 0);
 	for (u32 i = 0; i < 16; i++)
-		wrmsr(MSR_SINT(i), SINT_MASKED);
+		wrmsr(HV_MSR_SINT(i), HV_SINT_MASKED);
 	/* A newly placed SIM page starts empty; what the fuzz left queued
 	 * comes in now and at each EOM, and is thrown away. */
-	wrmsr(MSR_SIMP, 0);
-	wrmsr(MSR_SIMP, (u32)sanity_sim | OVERLAY_ENABLE);
-	wrmsr(MSR_SCONTROL, 1);
+	wrmsr(HV_MSR_SIMP, 0);
+	wrmsr(HV_MSR_SIMP, (u32)sanity_sim | HV_OVERLAY_ENABLE);
+	wrmsr(HV_MSR_SCONTROL, 1);
 	for (u32 round = 0; round < 64; round++) {
 		bool any = false;
 		for (u32 i = 0; i < 16; i++) {
@@ -2812,40 +2729,40 @@ static void ap_stimer_queued_case(void *arg)
 				any = true;
 			}
 		}
-		wrmsr(MSR_EOM, 0);
+		wrmsr(HV_MSR_EOM, 0);
 		if (!any)
 			break;
 	}
-	wrmsr(MSR_SINT(SANITY_SINT), VEC_SANITY_TIMER);
+	wrmsr(HV_MSR_SINT(SANITY_SINT), VEC_SANITY_TIMER);
 	/* Two one-shots due at once: the first fills the slot, the second's
 	 * message waits behind it (MessagePending, 7.3). */
 	const u64 sint = (u64)SANITY_SINT << 16;
 	bool ok = true;
 	for (u32 n = 0; n < 2 && ok; n++) {
-		wrmsr(MSR_STIMER_CONFIG(3), 0);
-		wrmsr(MSR_STIMER_COUNT(3), rdmsr(MSR_TIME_REF_COUNT));
-		wrmsr(MSR_STIMER_CONFIG(3), sint | STIMER_ENABLE);
+		wrmsr(HV_MSR_STIMER_CONFIG(3), 0);
+		wrmsr(HV_MSR_STIMER_COUNT(3), rdmsr(HV_MSR_TIME_REF_COUNT));
+		wrmsr(HV_MSR_STIMER_CONFIG(3), sint | HV_STIMER_ENABLE);
 		ok = slot_wait(slot, n == 1);
 	}
 	st_setup = ok;
 	/* The same timer as a periodic one with the shortest period (100 ns,
 	 * shorter than any exit): its message is still queued, so no expiry
 	 * can go in until the guest empties the slot. */
-	wrmsr(MSR_STIMER_CONFIG(3), 0);
-	wrmsr(MSR_STIMER_COUNT(3), 1);
-	wrmsr(MSR_STIMER_CONFIG(3), sint | STIMER_PERIODIC | STIMER_ENABLE);
-	u64 start = rdmsr(MSR_TIME_REF_COUNT);
-	while (rdmsr(MSR_TIME_REF_COUNT) - start < 20 * 10000ull)
+	wrmsr(HV_MSR_STIMER_CONFIG(3), 0);
+	wrmsr(HV_MSR_STIMER_COUNT(3), 1);
+	wrmsr(HV_MSR_STIMER_CONFIG(3), sint | HV_STIMER_PERIODIC | HV_STIMER_ENABLE);
+	u64 start = rdmsr(HV_MSR_TIME_REF_COUNT);
+	while (rdmsr(HV_MSR_TIME_REF_COUNT) - start < 20 * 10000ull)
 		;
-	wrmsr(MSR_STIMER_CONFIG(3), 0);
-	wrmsr(MSR_STIMER_COUNT(3), 0);
+	wrmsr(HV_MSR_STIMER_CONFIG(3), 0);
+	wrmsr(HV_MSR_STIMER_COUNT(3), 0);
 	/* The queued message comes in at the EOM; leave it all off. */
-	wrmsr(MSR_SINT(SANITY_SINT), SINT_MASKED);
+	wrmsr(HV_MSR_SINT(SANITY_SINT), HV_SINT_MASKED);
 	*(volatile u32 *)slot = 0;
-	wrmsr(MSR_EOM, 0);
+	wrmsr(HV_MSR_EOM, 0);
 	*(volatile u32 *)slot = 0;
-	wrmsr(MSR_SCONTROL, 0);
-	wrmsr(MSR_SIMP, 0);
+	wrmsr(HV_MSR_SCONTROL, 0);
+	wrmsr(HV_MSR_SIMP, 0);
 	st_done = 1;
 }
 
@@ -2862,13 +2779,14 @@ static bool stimer_queued_case(u32 timeout_ms)
 
 static bool sanity_stimers(bool ap_ok)
 {
-	if (!offered_lo(PRIV_STIMER) || !env.direct || !offered_lo(PRIV_TIME_REF))
+	if (!offered_lo(HV_PRIV_STIMER) || !env.direct || !offered_lo(HV_PRIV_REF_COUNTER))
 		return ap_ok;
-	const u64 direct = STIMER_DIRECT | ((u64)VEC_SANITY_TIMER << 4);
+	const u64 direct = HV_STIMER_DIRECT | ((u64)VEC_SANITY_TIMER << 4);
 	/* A period of ~2^64 x 100 ns: the first expiry is a period after the timer
 	 * is enabled (7.8, "COUNT may wrap; wrapping has no effect"), so nothing
 	 * fires within 50 ms. */
-	struct stimer_case huge = {direct | STIMER_PERIODIC | STIMER_ENABLE, 0xFFFFFFFFFFFFFF00ull, 50};
+	struct stimer_case huge = {direct | HV_STIMER_PERIODIC | HV_STIMER_ENABLE,
+				   0xFFFFFFFFFFFFFF00ull, 50};
 	bool done = ap_ok && stimer_case(&huge, 10000);
 	test_result("sanity-stimer-huge-period-does-not-fire-7.8", done && st_fired == 0,
 		    "vp1: STIMER3 CONFIG %llx COUNT %llx: %s, fired %u times in %llu units",
@@ -2877,7 +2795,7 @@ static bool sanity_stimers(bool ap_ok)
 		    st_fired, st_elapsed);
 	ap_ok = done;
 	/* The same for a one-shot due at the end of time. */
-	struct stimer_case end = {direct | STIMER_ENABLE, ~0ull, 20};
+	struct stimer_case end = {direct | HV_STIMER_ENABLE, ~0ull, 20};
 	done = ap_ok && stimer_case(&end, 10000);
 	test_result("sanity-stimer-oneshot-at-end-of-time-7.8", done && st_fired == 0,
 		    "vp1: STIMER3 CONFIG %llx COUNT %llx: %s, fired %u times", end.config, end.count,
@@ -2895,7 +2813,7 @@ static bool sanity_stimers(bool ap_ok)
 		    tiny.count, done ? "finished" : "never came back within 10 s (livelock)",
 		    st_spins);
 	ap_ok = done;
-	if (!offered_lo(PRIV_SYNIC))
+	if (!offered_lo(HV_PRIV_SYNIC))
 		return ap_ok;
 	/* The case above, made on purpose: the fuzz had left a one-shot's
 	 * expiry message queued behind a busy slot, and the timer rewritten as
@@ -2916,8 +2834,8 @@ static void sanity_page0(void)
 	u32 regs;
 	note("next: 32-bit hypercall EDX:EAX=0000000000000008 (NotifyLongSpinWait, memory form) "
 	     "EBX:ECX=0 (input GPA 0) EDI:ESI=0");
-	u64 r = hc32(&cpus[0], (u32)hypercall_page, CALL_SPIN_WAIT, 0, 0, &regs);
-	test_result("sanity-input-gpa-in-page-0-3.6", !cpus[0].faulted && r == ST_SUCCESS,
+	u64 r = hc32(&cpus[0], (u32)hypercall_page, HV_CALL_NOTIFY_LONG_SPIN_WAIT, 0, 0, &regs);
+	test_result("sanity-input-gpa-in-page-0-3.6", !cpus[0].faulted && r == HV_STATUS_SUCCESS,
 		    "ctl=0008 in=0 out=0: result %llx%s", r, cpus[0].faulted ? " (exception)" : "");
 }
 
@@ -2944,10 +2862,10 @@ static bool env_init(void)
 		env.maxphy = a & 0xFF;
 	}
 	env.gpa_limit = 1ull << env.maxphy;
-	env.xmm_in = env.feat_edx & FEAT_XMM_IN;
-	env.xmm_out = env.feat_edx & FEAT_XMM_OUT;
-	env.direct = env.feat_edx & FEAT_STIMER_DIRECT;
-	env.polling = env.feat_edx & FEAT_POLLING;
+	env.xmm_in = env.feat_edx & HV_FEAT_XMM_INPUT;
+	env.xmm_out = env.feat_edx & HV_FEAT_XMM_OUTPUT;
+	env.direct = env.feat_edx & HV_FEAT_STIMER_DIRECT;
+	env.polling = env.feat_edx & HV_FEAT_SINT_POLLING;
 	for (int i = 0; i < mem_map_count; i++) {
 		const struct mem_region *m = &mem_map[i];
 		if (m->type == MMAP_USABLE && m->base + m->len > env.ram_top)
@@ -2960,8 +2878,8 @@ static bool env_init(void)
 		    s >= (u32)__image_end && env.ram_top <= 0x100000000ull)
 			env.top_scratch = (u32)s;
 	}
-	env.tsc_freq = offered_lo(PRIV_FREQ) ? rdmsr(MSR_TSC_FREQUENCY) : 0;
-	env.apic_freq = offered_lo(PRIV_FREQ) ? rdmsr(MSR_APIC_FREQUENCY) : 100000000ull;
+	env.tsc_freq = offered_lo(HV_PRIV_FREQUENCY) ? rdmsr(HV_MSR_TSC_FREQUENCY) : 0;
+	env.apic_freq = offered_lo(HV_PRIV_FREQUENCY) ? rdmsr(HV_MSR_APIC_FREQUENCY) : 100000000ull;
 	if (!env.apic_freq)
 		env.apic_freq = 100000000ull;
 	env.wake_ticks = (u32)udivmod64(env.apic_freq, 5000, NULL);
@@ -2991,12 +2909,12 @@ void guest_main(void)
 	env.apic_ids[0] = smp_apic_ids[0];
 	env.apic_ids[1] = smp_apic_ids[ap_up ? 1 : 0];
 
-	if (!offered_lo(PRIV_HYPERCALL)) {
+	if (!offered_lo(HV_PRIV_HYPERCALL_MSRS)) {
 		test_result("hypercall-msrs-offered-1.4", false, "privileges %08x", env.priv_lo);
 		return;
 	}
-	wrmsr(MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
-	wrmsr(MSR_HYPERCALL, (u32)hypercall_page | OVERLAY_ENABLE);
+	wrmsr(HV_MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
+	wrmsr(HV_MSR_HYPERCALL, (u32)hypercall_page | HV_OVERLAY_ENABLE);
 	memcpy(env.insn, hypercall_page, 4);
 	note("hypercall page: %02x %02x %02x %02x", env.insn[0], env.insn[1], env.insn[2],
 	     env.insn[3]);
@@ -3021,10 +2939,10 @@ void guest_main(void)
 		for (u32 i = 0; i < sizeof(in_buf[v]); i += 8)
 			put64(in_buf[v][0], i, rnd(&cpus[v]));
 	}
-	if (env.priv_hi & PRIVHI_EXT) {
+	if (env.priv_hi & HV_PRIV_EBX_EXT_HYPERCALLS) {
 		u32 regs;
 		memset(scratch[SP_VALID_OUT0], OUT_FILL, 8);
-		u64 r = hc32(&cpus[0], (u32)hypercall_page, CALL_EXT_QUERY_CAPS, 0,
+		u64 r = hc32(&cpus[0], (u32)hypercall_page, HV_CALL_EXT_QUERY_CAPS, 0,
 			     page_of(SP_VALID_OUT0), &regs);
 		env.caps = get64(scratch[SP_VALID_OUT0], 0);
 		note("ExtQueryCapabilities: result %llx, capabilities %llx", r, env.caps);
@@ -3044,8 +2962,8 @@ void guest_main(void)
 	if (env.text_pages > 128)
 		env.text_pages = 128;
 	image_sums(env.text_sum);
-	if (offered_lo(PRIV_TIME_REF))
-		ref_max_put(rdmsr(MSR_TIME_REF_COUNT));
+	if (offered_lo(HV_PRIV_REF_COUNTER))
+		ref_max_put(rdmsr(HV_MSR_TIME_REF_COUNT));
 
 	printf("FUZZ seed=0x%x iters=%u per VP, %s\n", env.seed, env.iters,
 	       ap_up ? "2 VPs" : "1 VP");

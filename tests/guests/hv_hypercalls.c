@@ -479,10 +479,6 @@ __asm__(".pushsection .text\n"
 	".code32\n"
 	".popsection\n");
 
-#define CR4_OSFXSR (1u << 9)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-
 static u64 xmm_call(void)
 {
 	xc.page = hvcall_page_addr;

@@ -200,8 +200,11 @@ static inline u32 mmio_read32(u32 addr) { return *(volatile u32 *)addr; }
 static inline void mmio_write32(u32 addr, u32 v) { *(volatile u32 *)addr = v; }
 
 #define CR0_PE   0x00000001u
+#define CR0_EM   (1u << 2)
+#define CR0_TS   (1u << 3)
 #define CR0_PG   0x80000000u
 #define CR4_PAE  0x00000020u
+#define CR4_OSFXSR (1u << 9) /* with CR0.EM/TS clear: SSE runs instead of #UD/#NM */
 #define MSR_EFER 0xc0000080u
 #define EFER_LME (1u << 8)
 #define EFER_LMA (1u << 10)

@@ -9,10 +9,10 @@
  * at once without a test noticing.  So these are copied from the digest, not from
  * the hypervisor.
  *
- * Every name starts with HV_ or HVCALL_, so a guest that still has its own
- * unprefixed copies (MSR_*, ST_*, CALL_*, PRIV_*) can include this header before it
- * drops them.  MSR names are the TLFS's HV_X64_MSR_* without the X64_; status names
- * are the TLFS's HV_STATUS_*; hypercall codes carry the TLFS name in a comment.
+ * Every name starts with HV_ or HVCALL_, so none collides with a guest's own names
+ * (hv_synic's SINT_MSG, hv_fuzz's reserved-bit masks CTL_RSVD, STIMER_RSVDZ).  MSR
+ * names are the TLFS's HV_X64_MSR_* without the X64_; status names are the TLFS's
+ * HV_STATUS_*; hypercall codes carry the TLFS name in a comment.
  */
 #ifndef HV_TLFS_H
 #define HV_TLFS_H
