@@ -72,7 +72,8 @@ static u64 ref_now(void)
 	return rdmsr(HV_MSR_TIME_REF_COUNT);
 }
 
-/* Waits with interrupts on until hits[vector] reaches n or `ms` pass. */
+/* Waits with interrupts on until hits[vector] reaches n or `ms` pass.  The
+ * polling reads TIME_REF_COUNT, so the VP exits and a skipped EOI is seen. */
 static bool wait_hits(u32 vector, u32 n, u64 ms)
 {
 	u64 end = ref_now() + ms * MS;
@@ -145,18 +146,6 @@ static void lazy_handler(u32 vector)
 		ea_bit_seen[vector]++;
 	if (eoi_assisted())
 		ea_skipped[vector]++;
-}
-
-/* Waits (IF set) until hits[vector] reaches n; the polling reads
- * TIME_REF_COUNT, so the VP exits and a skipped EOI is seen. */
-static bool wait_in_handler(u32 vector, u32 n, u64 ms)
-{
-	u64 end = ref_now() + ms * MS;
-	irq_enable();
-	while (hits[vector] < n && ref_now() < end)
-		cpu_relax();
-	irq_disable();
-	return hits[vector] >= n;
 }
 
 /* An edge-triggered self-IPI, alone in service: the bit is set; the guest
@@ -250,7 +239,7 @@ static void outer_handler(u32 vector)
 	hits[vector]++;
 	ea_nest.outer_bit = assist_bit();
 	self_ipi(VEC_EA_INNER);
-	wait_in_handler(VEC_EA_INNER, 1, 100);
+	wait_hits(VEC_EA_INNER, 1, 100);
 	ea_nest.outer_bit_after = assist_bit();
 	ea_nest.outer_skipped = eoi_assisted();
 }
