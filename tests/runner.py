@@ -468,10 +468,18 @@ def run_scenario(run, build, logs, bochs_slots):
             cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "debugger.rc"]
             slot = bochs_slots
         with slot, driver or contextlib.nullcontext():
-            start = time.monotonic()
-            status, stopped = run_group(cmd, timeout, console, cwd=tmp,
-                                        watch=lambda: grub_failure(log) if iso else None)
-            elapsed = time.monotonic() - start
+            for attempt in range(RFB_BIND_ATTEMPTS):
+                start = time.monotonic()
+                status, stopped = run_group(cmd, timeout, console, cwd=tmp,
+                                            watch=lambda: grub_failure(log) if iso else None)
+                elapsed = time.monotonic() - start
+                # Bochs quits at once when its display found no free port (the
+                # machine's, not the test's, problem): start it again.
+                if m["emulator"] != "bochs" or not rfb_bind_failed(bochs_log):
+                    break
+                for p in (log, console, bochs_log):
+                    p.unlink(missing_ok=True)
+                time.sleep(1 + attempt)
     problems = judge(run, log, status, stopped, bochs_log)
     if driver and driver.problem():
         problems.append(driver.problem())
@@ -506,6 +514,17 @@ def grub_failure(log):
         error = re.search(r"error: [^\r\n]*", text)
         return "GRUB failed" + (f": {error[0]}" if error else "")
     return None
+
+
+RFB_BIND_ATTEMPTS = 3
+
+
+def rfb_bind_failed(bochs_log):
+    """Bochs's rfb display could not bind any of its ports, so no guest ran."""
+    try:
+        return any("RFB could not bind" in line for line in read_lines(bochs_log))
+    except OSError:
+        return False
 
 
 def bochs_errors(bochs_log, n=8):
