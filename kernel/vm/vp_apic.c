@@ -237,10 +237,13 @@ void vm_apic_deliver(struct vp *sender, const struct vlapic_ipi *msg, bool level
 
 	for (u32 i = 0; i < the_vm.vp_count; i++) {
 		struct vp *t = the_vm.vps[i];
-		apic_lock(t);
+		/* Only reads: every VP's entry keeps its look at its APIC
+		 * (apic_unlock would make each one look again for an IPI that
+		 * deliver_to, which does count, may not even send it). */
+		spin_lock(&t->apic_lock);
 		bool match = vlapic_ipi_matches(apic_of(t), msg, t == sender);
 		u8 apr = match ? vlapic_apr(apic_of(t)) : 0xFF;
-		apic_unlock(t);
+		spin_unlock(&t->apic_lock);
 		if (!match)
 			continue;
 		/* Lowest priority goes to one APIC: the lowest arbitration
